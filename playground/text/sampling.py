@@ -1,0 +1,124 @@
+"""How a next token is chosen: the sampling settings, and the maths that turns a model's scores
+(logits) into probabilities — temperature, top-k, top-p (nucleus) and repetition penalty.
+
+The sampler and the next-token view share these functions, so the chart shows exactly the
+probabilities that generation draws from.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from playground import config
+from playground.validation import check_int, check_range
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """The knobs of one generation, checked against the limits in config."""
+
+    temperature: float = 0.7  # 0 = greedy (always the most likely token); higher = flatter distribution
+    top_p: float = 1.0  # keep the smallest set of tokens whose probabilities add up to top_p
+    top_k: int = 0  # keep only the k most likely tokens; 0 = no limit
+    max_new_tokens: int = 256  # stop after this many generated tokens
+    repetition_penalty: float = 1.0  # > 1 makes tokens already in the text less likely
+    seed: int = 0  # same seed + same settings = same text
+
+    def __post_init__(self) -> None:
+        checked = {
+            "temperature": check_range("temperature", self.temperature, 0.0, config.MAX_TEMPERATURE),
+            "top_p": check_range("top_p", self.top_p, 0.0, 1.0, low_inclusive=False),
+            "top_k": check_int("top_k", self.top_k, 0, config.MAX_TOP_K),
+            "max_new_tokens": check_int("max_new_tokens", self.max_new_tokens, 1, config.MAX_NEW_TOKENS),
+            "repetition_penalty": check_range(
+                "repetition_penalty", self.repetition_penalty, 0.0, config.MAX_REPETITION_PENALTY,
+                low_inclusive=False,
+            ),
+            "seed": check_int("seed", self.seed, 0, config.MAX_SEED),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+def temperature_probabilities(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """softmax(logits / T) over the last dimension; T = 0 puts all the mass on the argmax."""
+    logits = logits.float()
+    if temperature == 0:
+        return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float()
+    return torch.softmax(logits / temperature, dim=-1)
+
+
+def nucleus_mask(probabilities: torch.Tensor, top_p: float) -> torch.Tensor:
+    """True for the tokens of the top-p nucleus: the most likely tokens until their mass reaches top_p."""
+    sorted_probs, order = probabilities.sort(dim=-1, descending=True)
+    mass_before = sorted_probs.cumsum(-1) - sorted_probs
+    keep_sorted = mass_before < top_p
+    keep_sorted[..., 0] = True
+    return torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)
+
+
+def penalize_repetition(logits: torch.Tensor, previous_ids: torch.Tensor, penalty: float) -> torch.Tensor:
+    """Make tokens already in the sequence less likely (divide positive scores, multiply negative ones)."""
+    if penalty == 1.0 or previous_ids.numel() == 0:
+        return logits
+    scores = logits.gather(-1, previous_ids)
+    scores = torch.where(scores > 0, scores / penalty, scores * penalty)
+    return logits.scatter(-1, previous_ids, scores)
+
+
+def sampling_probabilities(logits: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
+    """The distribution the next token is drawn from: temperature, then top-k, then top-p, renormalised."""
+    probabilities = temperature_probabilities(logits, settings.temperature)
+    if settings.top_k > 0:
+        kth = probabilities.topk(min(settings.top_k, probabilities.shape[-1]), dim=-1).values[..., -1:]
+        probabilities = torch.where(probabilities >= kth, probabilities, 0.0)
+    if settings.top_p < 1.0:
+        probabilities = probabilities * nucleus_mask(probabilities / probabilities.sum(-1, keepdim=True), settings.top_p)
+    return probabilities / probabilities.sum(-1, keepdim=True)
+
+
+def choose_next_token(
+    logits: torch.Tensor, previous_ids: torch.Tensor, settings: SamplingSettings, generator: torch.Generator
+) -> int:
+    """Pick the next token id from one row of logits (greedy at temperature 0)."""
+    logits = penalize_repetition(logits, previous_ids, settings.repetition_penalty)
+    if settings.temperature == 0:
+        return int(logits.argmax(-1))
+    probabilities = sampling_probabilities(logits, settings)
+    return int(torch.multinomial(probabilities, 1, generator=generator))
+
+
+@dataclass
+class NextTokenScores:
+    """A model's scores for the token after a prompt, most likely first: what the temperature reshapes.
+
+    Kept so that moving the temperature re-draws the view without running the model again.
+    """
+
+    prompt_tokens: list[tuple[str, bool]]  # the input as the model reads it: (token text, is special)
+    tokens: list[str]  # the most likely next tokens, most likely first
+    logits: torch.Tensor  # sorted scores: the whole vocabulary, or only `tokens` when a server returned those
+    complete: bool  # True when logits cover the whole vocabulary
+
+
+@dataclass
+class Candidate:
+    """One possible next token in the next-token view."""
+
+    token: str
+    probability: float  # at temperature 1: softmax(logits)
+    probability_at_temperature: float  # softmax(logits / T)
+    in_top_p: bool  # the sampler may pick it: inside top-k and inside the top-p nucleus
+
+
+def next_token_distribution(scores: NextTokenScores, temperature: float, top_k: int, top_p: float) -> list[Candidate]:
+    """The top-k candidates (DEFAULT_VIEW_CANDIDATES when top_k is 0) with their probabilities at T=1 and at T."""
+    settings = SamplingSettings(temperature=temperature, top_k=top_k, top_p=top_p)
+    count = min(settings.top_k or config.DEFAULT_VIEW_CANDIDATES, len(scores.tokens))
+    at_one = temperature_probabilities(scores.logits, 1.0)
+    at_temperature = temperature_probabilities(scores.logits, settings.temperature)
+    may_sample = sampling_probabilities(scores.logits, settings) > 0
+    return [
+        Candidate(scores.tokens[i], float(at_one[i]), float(at_temperature[i]), bool(may_sample[i]))
+        for i in range(count)
+    ]

@@ -1,0 +1,45 @@
+"""What every text backend shares: the conversation it is given and the stream it returns."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from playground import config
+from playground.validation import check_text
+
+
+@dataclass
+class TokenLogprob:
+    """A generated token's log-probability and its most likely alternatives, as the OpenAI API reports them."""
+
+    token: str
+    logprob: float
+    top_logprobs: list[tuple[str, float]]
+
+
+@dataclass
+class TextStream:
+    """Iterate to receive the generated text piece by piece; once finished, the counts say how it went.
+
+    Backends check inputs and reach the model before returning a stream, so errors surface on the
+    call, not halfway through the text.
+    """
+
+    pieces: Iterator[str] = field(repr=False)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = None  # "stop" (end of text) or "length" (max_new_tokens reached)
+    logprobs: list[TokenLogprob] | None = None  # filled while streaming, when the caller asked for them
+
+    def __iter__(self) -> Iterator[str]:
+        return self.pieces
+
+    def text(self) -> str:
+        """Run the stream to its end and return the whole text."""
+        return "".join(self.pieces)
+
+
+def chat_messages(prompt: str, system_prompt: str) -> list[dict[str, str]]:
+    """A one-turn conversation: the optional system prompt, then the user's prompt (both checked)."""
+    prompt = check_text("prompt", prompt, config.MAX_PROMPT_CHARS)
+    system_prompt = check_text("system_prompt", system_prompt, config.MAX_PROMPT_CHARS, required=False)
+    return ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]

@@ -1,0 +1,59 @@
+"""Checks for values that arrive from the UI, the HTTP API or the command line.
+
+Each helper returns the value in its canonical type or raises ValueError naming the parameter,
+the value and what is allowed: the HTTP API bypasses the UI's sliders, so these are the real limits.
+"""
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+
+
+def _number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def check_range(
+    name: str, value: object, low: float, high: float, *, low_inclusive: bool = True
+) -> float:
+    """A finite number in [low, high] (or (low, high] when low_inclusive is False)."""
+    number = _number(name, value)
+    above_low = number >= low if low_inclusive else number > low
+    if not (above_low and number <= high):
+        allowed = f"between {low:g} and {high:g}" if low_inclusive else f"greater than {low:g} and at most {high:g}"
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return number
+
+
+def check_int(name: str, value: object, low: int, high: int) -> int:
+    """A whole number in [low, high]; 3.0 is accepted as 3, 3.5 is not."""
+    number = _number(name, value)
+    if not number.is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
+    return int(number)
+
+
+def check_text(name: str, value: object, max_chars: int, *, required: bool = True) -> str:
+    """A string of at most max_chars characters; empty (or only spaces) only when not required."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, got {type(value).__name__}")
+    if required and not value.strip():
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > max_chars:
+        raise ValueError(f"{name} is too long: {len(value)} characters, the limit is {max_chars}")
+    return value
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """One of the allowed strings."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return str(value)
