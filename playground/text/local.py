@@ -94,13 +94,16 @@ def _load(name: str) -> LocalModel:
         source, kwargs = _converted_gguf(gguf), {}
     elif Path(name).expanduser().is_dir():
         source, kwargs = Path(name).expanduser(), {}
+        if not (source / "config.json").is_file():
+            raise ValueError(f"model folder {name!r} has no config.json, so it holds no transformers model")
     else:
         source, kwargs = name, _hub_source(name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as error:
-        raise ValueError(f"model {name!r} could not be loaded as a causal language model: {error}") from None
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise ValueError(f"model {name!r} could not be loaded as a causal language model: {reason}") from None
     model.eval().to(config.DEVICE)
     stop_ids = model.generation_config.eos_token_id
     stop_ids = set(stop_ids if isinstance(stop_ids, list) else [stop_ids]) | {tokenizer.eos_token_id}
@@ -184,7 +187,7 @@ def _decode(lm: LocalModel, ids: torch.Tensor, settings: SamplingSettings, strea
         generated.append(token)
         stream.completion_tokens = len(generated)
         text = lm.tokenizer.decode(generated, skip_special_tokens=True)
-        if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
+        if len(text) > len(shown) and not text.endswith("\ufffd"):  # wait for a multi-byte character's rest
             yield text[len(shown):]
             shown = text
         next_input = torch.tensor([[token]], device=config.DEVICE)

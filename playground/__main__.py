@@ -1,0 +1,60 @@
+"""Command line: python -m playground text "prompt" [--temperature 0.7 --seed 1 ...].
+
+Uses the same backend code as the app; bad input prints the message and exits with status 2.
+"""
+
+import argparse
+import sys
+
+from playground import config, text
+from playground.text.sampling import SamplingSettings, next_token_distribution
+
+
+def _text_parser(commands: argparse._SubParsersAction) -> None:
+    defaults = SamplingSettings()
+    parser = commands.add_parser("text", help="generate text, streamed to standard output")
+    parser.add_argument("prompt")
+    parser.add_argument("--backend", default="local", help="local or openai (key from OPENAI_API_KEY)")
+    parser.add_argument("--model", default="", help="default: the backend's default model")
+    parser.add_argument("--system-prompt", default=config.DEFAULT_SYSTEM_PROMPT)
+    parser.add_argument("--temperature", type=float, default=defaults.temperature)
+    parser.add_argument("--top-p", type=float, default=defaults.top_p)
+    parser.add_argument("--top-k", type=int, default=defaults.top_k)
+    parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
+    parser.add_argument("--repetition-penalty", type=float, default=defaults.repetition_penalty)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--base-url", default="", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    parser.add_argument("--next-token", action="store_true", help="print the next-token candidates instead of generating")
+
+
+def _run_text(args: argparse.Namespace) -> None:
+    settings = SamplingSettings(
+        args.temperature, args.top_p, args.top_k, args.max_new_tokens, args.repetition_penalty, args.seed
+    )
+    if args.next_token:
+        scores = text.next_token_scores(args.prompt, args.backend, args.model, args.system_prompt, args.base_url)
+        print(f"{'token':>16}  p(T=1)   p(T={args.temperature:g})  in top-p")
+        for c in next_token_distribution(scores, args.temperature, args.top_k, args.top_p):
+            print(f"{c.token!r:>16}  {c.probability:7.4f}  {c.probability_at_temperature:7.4f}  {'yes' if c.in_top_p else 'no'}")
+        return
+    stream = text.stream_text(args.prompt, args.backend, args.model, args.system_prompt, settings, args.base_url)
+    for piece in stream:
+        print(piece, end="", flush=True)
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    _text_parser(commands)
+    args = parser.parse_args(argv)
+    try:
+        _run_text(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The Text tab in a real browser (headless Chromium) against the real app serving the embedded model."""
+
+import json
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FIRST_OUTPUT_TIMEOUT_S = 120  # the first request of a fresh machine also loads the model
+POLL_S = 0.05
+SCREENSHOT = "/tmp/text_tab.png"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path) -> Browser:
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser, app) -> Page:
+    """The app freshly loaded in its own browser context; fails the test on any uncaught script error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(app.url)
+    page.locator("#text-prompt textarea").wait_for()
+    yield page
+    context.close()
+    assert not errors, f"script errors in the page: {errors}"
+
+
+def output_of(page: Page) -> str:
+    return page.locator("#text-output textarea").input_value()
+
+
+def output_busy(page: Page) -> bool:
+    """Whether the output still waits for or receives a generation (its status tracker is shown)."""
+    return "hide" not in (page.locator("#text-output [data-testid=status-tracker]").get_attribute("class") or "").split()
+
+
+def set_max_new_tokens(page: Page, value: int) -> None:
+    page.get_by_text("More sampling settings").click()
+    number = page.get_by_label("number input for Max new tokens")
+    number.fill(str(value))
+    number.press("Enter")
+    assert page.get_by_label("range slider for Max new tokens").input_value() == str(value)
+
+
+def start_generation(page: Page, prompt: str) -> None:
+    page.locator("#text-prompt textarea").fill(prompt)
+    page.locator("#text-generate").click()
+
+
+def watch_output(page: Page, until, timeout_s: float) -> list[str]:
+    """The distinct values the output shows, polled every POLL_S, until until(values) is true."""
+    values = [output_of(page)]
+    deadline = time.monotonic() + timeout_s
+    while not until(values):
+        assert time.monotonic() < deadline, f"gave up after {timeout_s} s; the output showed {values!r}"
+        time.sleep(POLL_S)
+        value = output_of(page)
+        if value != values[-1]:
+            values.append(value)
+    return values
+
+
+def api_names(app) -> dict[int, str]:
+    """fn_index -> api_name of every event the app's frontend can send."""
+    with urllib.request.urlopen(app.url + "/config", timeout=10) as response:
+        config = json.load(response)
+    return {dependency["id"]: dependency.get("api_name") for dependency in config["dependencies"]}
+
+
+def test_generate_streams_the_reply_into_the_output(page):
+    set_max_new_tokens(page, 32)  # enough tokens to watch them arrive, few enough to stay quick on a busy CPU
+    start_generation(page, "Tell me a short story about a cat.")
+
+    values = watch_output(page, lambda values: values[-1] != "" and not output_busy(page), FIRST_OUTPUT_TIMEOUT_S)
+
+    shown = [value for value in values if value]
+    final, intermediate = shown[-1], shown[:-1]
+    assert final.strip(), "the finished reply is empty"
+    assert len(intermediate) >= 2, f"the reply did not stream in: the output went {values!r}"
+    for earlier, later in zip(shown, shown[1:]):
+        assert later.startswith(earlier), f"the streamed text was rewritten, not extended: {earlier!r} -> {later!r}"
+
+
+def test_temperature_redraws_the_chart_without_running_the_model_again(page, app):
+    page.locator("#text-prompt textarea").fill("Tell me a short story about a cat.")
+    page.locator("#text-explain").click()
+
+    chart = page.locator("#text-chart img")
+    chart.wait_for(timeout=FIRST_OUTPUT_TIMEOUT_S * 1000)
+    first_chart = chart.get_attribute("src")
+    assert first_chart.startswith("data:image/png"), first_chart[:80]
+
+    tokens = page.locator("#text-tokens .token")
+    assert tokens.count() > 10
+    texts = [text.strip() for text in tokens.all_inner_texts()]
+    assert "<|im_start|>" in texts and "cat" in texts, texts
+
+    names = api_names(app)
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: sent.append(names.get(json.loads(request.post_data)["fn_index"]))
+        if "/queue/join" in request.url
+        else None,
+    )
+    slider = page.locator("#text-temperature input[type=range]")
+    slider.focus()
+    slider.press("End")
+    assert page.locator("#text-temperature input[type=number]").input_value() == "2"
+
+    deadline = time.monotonic() + 30
+    while chart.get_attribute("src") == first_chart:
+        assert time.monotonic() < deadline, "the chart was not re-drawn after the temperature moved"
+        time.sleep(POLL_S)
+    assert sent, "the chart changed, but no event was sent for it"
+    assert not {"generate_text", "next_token_distribution"} & set(sent), f"moving the slider ran the model: {sent}"
+    assert tokens.count() > 10, "re-drawing lost the tokens strip"
+
+    page.wait_for_timeout(300)  # let the new image settle before the picture for the humans
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_openai_backend_shows_a_password_box_for_the_api_key(page):
+    api_key = page.get_by_label("API key")
+    assert not api_key.is_visible()
+
+    page.get_by_role("radio", name="openai").check()
+
+    api_key.wait_for(state="visible")
+    assert api_key.get_attribute("type") == "password"
+    assert page.get_by_label("Model").input_value() != "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def test_stop_ends_a_running_generation(page):
+    start_generation(page, "Write a long poem about the sea.")  # the default 200 new tokens: still running at Stop
+    watch_output(page, lambda values: len({value for value in values if value}) >= 2, FIRST_OUTPUT_TIMEOUT_S)
+
+    page.locator("#text-stop").click()
+
+    deadline = time.monotonic() + 10
+    while output_busy(page):
+        assert time.monotonic() < deadline, "the output still shows a running generation 10 s after Stop"
+        time.sleep(POLL_S)
+    stopped = output_of(page)
+    page.wait_for_timeout(3000)
+    assert output_of(page) == stopped, "text kept arriving after Stop"
+    assert stopped, "Stop cleared the text generated so far"
