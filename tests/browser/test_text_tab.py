@@ -143,14 +143,14 @@ def test_temperature_redraws_the_chart_without_running_the_model_again(page, app
 
 
 def test_openai_backend_shows_a_password_box_for_the_api_key(page):
-    api_key = page.get_by_label("API key")
+    api_key = page.get_by_label("API key", exact=True)
     assert not api_key.is_visible()
 
     page.get_by_role("radio", name="openai").check()
 
     api_key.wait_for(state="visible")
     assert api_key.get_attribute("type") == "password"
-    assert page.get_by_label("Model").input_value() != "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert page.get_by_label("Model", exact=True).input_value() != "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
 def test_stop_ends_a_running_generation(page):
