@@ -7,9 +7,9 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app works offline
 
-import uvicorn  # noqa: E402
+import uvicorn
 
-from playground.ui import build_server  # noqa: E402
+from playground.ui import build_server
 
 if __name__ == "__main__":
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")

@@ -37,7 +37,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    words = "the a cat dog sat on mat red blue green apple is and . , ! ? hello world what colour sky".split()
+    words = ["the", "a", "cat", "dog", "sat", "on", "mat", "red", "blue", "green", "apple", "is", "and", ".", ",", "!", "?", "hello", "world", "what", "colour", "sky"]
     specials = ["<unk>", "<|im_start|>", "<|im_end|>", "system", "user", "assistant", "\n", " "]
     vocab = {token: i for i, token in enumerate(specials + words)}
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))

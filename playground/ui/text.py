@@ -11,12 +11,12 @@ import matplotlib
 import pandas as pd
 
 matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
-from playground import config, text  # noqa: E402
-from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution  # noqa: E402
-from playground.ui.common import show_errors  # noqa: E402
+from playground import config, text
+from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution
+from playground.ui.common import show_errors
 
 EXAMPLES = json.loads((Path(__file__).parents[2] / "assets" / "examples" / "text.json").read_text())
 OPENAI_MODELS = [config.DEFAULT_OPENAI_MODEL, "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"]

@@ -4,10 +4,9 @@ import os
 import time
 
 import pytest
+from conftest import RunningApp
 from gradio_client import Client
 from gradio_client.utils import QueueError, Status
-
-from conftest import RunningApp
 
 pytestmark = pytest.mark.embedded
 

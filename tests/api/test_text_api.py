@@ -7,9 +7,9 @@ import urllib.request
 import openai
 import pytest
 import torch
+from conftest import SERVER_API_KEY
 from gradio_client import Client
 
-from conftest import SERVER_API_KEY
 from playground.text import local
 
 pytestmark = pytest.mark.embedded

@@ -1,11 +1,12 @@
 """The Text tab in a real browser (headless Chromium) against the real app serving the embedded model."""
 
+import itertools
 import json
 import time
 import urllib.request
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,9 @@ def output_of(page: Page) -> str:
 
 def output_busy(page: Page) -> bool:
     """Whether the output still waits for or receives a generation (its status tracker is shown)."""
-    return "hide" not in (page.locator("#text-output [data-testid=status-tracker]").get_attribute("class") or "").split()
+    return (
+        "hide" not in (page.locator("#text-output [data-testid=status-tracker]").get_attribute("class") or "").split()
+    )
 
 
 def set_max_new_tokens(page: Page, value: int) -> None:
@@ -61,7 +64,7 @@ def set_max_new_tokens(page: Page, value: int) -> None:
     number = page.get_by_label("number input for Max new tokens")
     number.fill(str(value))
     number.press("Enter")
-    assert page.get_by_label("range slider for Max new tokens").input_value() == str(value)
+    expect(page.get_by_label("range slider for Max new tokens")).to_have_value(str(value))
 
 
 def start_generation(page: Page, prompt: str) -> None:
@@ -90,7 +93,7 @@ def api_names(app) -> dict[int, str]:
 
 
 def test_generate_streams_the_reply_into_the_output(page):
-    set_max_new_tokens(page, 32)  # enough tokens to watch them arrive, few enough to stay quick on a busy CPU
+    set_max_new_tokens(page, 24)  # enough tokens to watch them arrive, few enough to stay quick on a busy CPU
     start_generation(page, "Tell me a short story about a cat.")
 
     values = watch_output(page, lambda values: values[-1] != "" and not output_busy(page), FIRST_OUTPUT_TIMEOUT_S)
@@ -99,7 +102,7 @@ def test_generate_streams_the_reply_into_the_output(page):
     final, intermediate = shown[-1], shown[:-1]
     assert final.strip(), "the finished reply is empty"
     assert len(intermediate) >= 2, f"the reply did not stream in: the output went {values!r}"
-    for earlier, later in zip(shown, shown[1:]):
+    for earlier, later in itertools.pairwise(shown):
         assert later.startswith(earlier), f"the streamed text was rewritten, not extended: {earlier!r} -> {later!r}"
 
 
@@ -110,7 +113,7 @@ def test_temperature_redraws_the_chart_without_running_the_model_again(page, app
     chart = page.locator("#text-chart img")
     chart.wait_for(timeout=FIRST_OUTPUT_TIMEOUT_S * 1000)
     first_chart = chart.get_attribute("src")
-    assert first_chart.startswith("data:image/png"), first_chart[:80]
+    assert first_chart.startswith("data:image/"), first_chart[:80]
 
     tokens = page.locator("#text-tokens .token")
     assert tokens.count() > 10
@@ -121,14 +124,14 @@ def test_temperature_redraws_the_chart_without_running_the_model_again(page, app
     sent: list[str] = []
     page.on(
         "request",
-        lambda request: sent.append(names.get(json.loads(request.post_data)["fn_index"]))
-        if "/queue/join" in request.url
-        else None,
+        lambda request: (
+            sent.append(names.get(json.loads(request.post_data)["fn_index"])) if "/queue/join" in request.url else None
+        ),
     )
     slider = page.locator("#text-temperature input[type=range]")
     slider.focus()
     slider.press("End")
-    assert page.locator("#text-temperature input[type=number]").input_value() == "2"
+    expect(page.locator("#text-temperature input[type=number]")).to_have_value("2")
 
     deadline = time.monotonic() + 30
     while chart.get_attribute("src") == first_chart:
@@ -143,27 +146,25 @@ def test_temperature_redraws_the_chart_without_running_the_model_again(page, app
 
 
 def test_openai_backend_shows_a_password_box_for_the_api_key(page):
-    api_key = page.get_by_label("API key", exact=True)
+    api_key = page.get_by_label("API key")
     assert not api_key.is_visible()
 
     page.get_by_role("radio", name="openai").check()
 
     api_key.wait_for(state="visible")
     assert api_key.get_attribute("type") == "password"
-    assert page.get_by_label("Model", exact=True).input_value() != "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert page.get_by_role("combobox", name="Model").input_value() != "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
 def test_stop_ends_a_running_generation(page):
     start_generation(page, "Write a long poem about the sea.")  # the default 200 new tokens: still running at Stop
     watch_output(page, lambda values: len({value for value in values if value}) >= 2, FIRST_OUTPUT_TIMEOUT_S)
+    assert output_busy(page), "the generation finished before Stop could be clicked"
 
     page.locator("#text-stop").click()
 
-    deadline = time.monotonic() + 10
-    while output_busy(page):
-        assert time.monotonic() < deadline, "the output still shows a running generation 10 s after Stop"
-        time.sleep(POLL_S)
+    page.wait_for_timeout(1000)  # pieces already on their way may still land
     stopped = output_of(page)
+    assert stopped, "Stop cleared the text generated so far"
     page.wait_for_timeout(3000)
     assert output_of(page) == stopped, "text kept arriving after Stop"
-    assert stopped, "Stop cleared the text generated so far"

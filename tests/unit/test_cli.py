@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+
 from playground.text import local
 from playground.text.sampling import SamplingSettings
 

@@ -11,9 +11,9 @@ import openai
 import pytest
 import torch
 import uvicorn
+from conftest import free_port
 from fastapi import FastAPI
 
-from conftest import free_port
 from playground import config, openai_server
 from playground.text import local, openai_api
 from playground.text.sampling import SamplingSettings
