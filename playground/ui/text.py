@@ -57,7 +57,7 @@ def _chart(candidates: list[Candidate], scores: NextTokenScores, temperature: fl
     """Horizontal bars, most likely token on top: grey at T = 1, coloured at the chosen T."""
     labels = [_visible(c.token) for c in candidates]
     rows = range(len(candidates))
-    figure, axes = plt.subplots(figsize=(7, 0.32 * len(candidates) + 1.4))
+    figure, axes = plt.subplots(figsize=(7, 0.22 * len(candidates) + 1.2))
     axes.barh([r + 0.2 for r in rows], [c.probability for c in candidates], height=0.4, color="#c4c4c4", label="T = 1")
     colours = ["#4f46e5" if c.in_top_p else "#a5b4fc" for c in candidates]
     axes.barh([r - 0.2 for r in rows], [c.probability_at_temperature for c in candidates], height=0.4, color=colours, label=f"T = {temperature:g}")
@@ -79,7 +79,7 @@ def _chart(candidates: list[Candidate], scores: NextTokenScores, temperature: fl
 def _prompt_tokens(scores: NextTokenScores) -> list[tuple[str, str | None]]:
     if not scores.prompt_tokens:
         return [("(this server does not show how it cuts text into tokens)", None)]
-    return [(_visible(t) if special else t, "special" if special else "ab"[i % 2]) for i, (t, special) in enumerate(scores.prompt_tokens)]
+    return [(_visible(t), "special" if special else "ab"[i % 2]) for i, (t, special) in enumerate(scores.prompt_tokens)]
 
 
 @show_errors
@@ -154,7 +154,7 @@ def build_text_tab() -> None:
             with gr.Row():
                 generate = gr.Button("Generate", variant="primary", elem_id="text-generate")
                 stop = gr.Button("Stop", variant="stop", elem_id="text-stop")
-                explain = gr.Button("Next-token probabilities", elem_id="text-explain")
+                explain = gr.Button("Next token", elem_id="text-explain")
             temperature = gr.Slider(0, config.MAX_TEMPERATURE, value=0.7, step=0.05, label="Temperature", info="0 = greedy; higher = more surprising", elem_id="text-temperature")
             with gr.Accordion("More sampling settings", open=False):
                 top_p = gr.Slider(0.01, 1, value=1.0, step=0.01, label="Top-p", info="keep the most likely tokens up to this total probability")
@@ -177,6 +177,15 @@ def build_text_tab() -> None:
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
+    # the view first: the page runs the listeners of one click in order, and the view takes a second
+    gr.on(
+        [explain.click, generate.click, prompt.submit],
+        next_token_candidates,
+        inputs=[prompt, model, temperature, top_k, top_p, backend, system_prompt, base_url, api_key],
+        outputs=[table, scores],
+        api_name="next_token_distribution",
+        preprocess=False,
+    ).success(draw_view, [scores, temperature, top_k, top_p], [table, tokens, chart], api_visibility="private")
     generation = gr.on(
         [generate.click, prompt.submit],
         generate_text,
@@ -186,14 +195,6 @@ def build_text_tab() -> None:
         preprocess=False,
     )
     stop.click(None, cancels=[generation])
-    gr.on(
-        [explain.click, generate.click, prompt.submit],
-        next_token_candidates,
-        inputs=[prompt, model, temperature, top_k, top_p, backend, system_prompt, base_url, api_key],
-        outputs=[table, scores],
-        api_name="next_token_distribution",
-        preprocess=False,
-    ).success(draw_view, [scores, temperature, top_k, top_p], [table, tokens, chart], api_visibility="private")
     gr.on(
         [temperature.change, top_k.change, top_p.change],
         draw_view,
