@@ -16,6 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from playground import config, registry
+from playground.text import fast_llama
 from playground.text.sampling import NextTokenScores, SamplingSettings, choose_next_token
 from playground.text.stream import TextStream, TokenLogprob, chat_messages
 from playground.validation import check_text
@@ -28,7 +29,7 @@ class LocalModel:
     """A loaded causal LM with its tokenizer."""
 
     name: str
-    model: PreTrainedModel
+    model: PreTrainedModel | fast_llama.FastLlama  # called as model(input_ids, past_key_values=cache).logits
     tokenizer: PreTrainedTokenizerBase
     context_length: int  # most tokens (prompt + generated) the model can attend to
     stop_ids: frozenset[int]  # token ids that end a reply
@@ -105,6 +106,8 @@ def _load(name: str) -> LocalModel:
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise ValueError(f"model {name!r} could not be loaded as a causal language model: {reason}") from None
     model.eval().to(config.DEVICE)
+    if config.FAST_CPU and config.DEVICE == "cpu" and fast_llama.supports(model):
+        model = fast_llama.FastLlama(model)
     stop_ids = model.generation_config.eos_token_id
     stop_ids = set(stop_ids if isinstance(stop_ids, list) else [stop_ids]) | {tokenizer.eos_token_id}
     context = getattr(model.config, "max_position_embeddings", None) or tokenizer.model_max_length
