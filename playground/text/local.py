@@ -65,18 +65,15 @@ def _converted_gguf(gguf: Path) -> Path:
 
 def _hub_source(name: str) -> dict:
     """from_pretrained arguments for a hub id: the local cache when it has the model, else the hub if reachable."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi, try_to_load_from_cache
     from huggingface_hub.utils import validate_repo_id
 
     try:
         validate_repo_id(name)
     except Exception:
         raise ValueError(f"model must be a local model folder or a hub id like 'org/name', got {name!r}") from None
-    try:
-        AutoTokenizer.from_pretrained(name, local_files_only=True)
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
         return {"local_files_only": True}
-    except OSError:
-        pass
     try:
         HfApi().model_info(name, timeout=config.HUB_TIMEOUT_S)
     except Exception as error:
@@ -102,7 +99,7 @@ def _load(name: str) -> LocalModel:
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
-    except (OSError, ValueError) as error:
+    except Exception as error:  # whatever a folder or hub repository holds, the caller gets one readable line
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise ValueError(f"model {name!r} could not be loaded as a causal language model: {reason}") from None
     model.eval().to(config.DEVICE)
