@@ -100,7 +100,7 @@ def main() -> None:
     cold, warm = load_times()
     lm = local.load_model(config.DEFAULT_TEXT_MODEL)
     app_first, app_rate, app_tokens = app_path()
-    bare = AutoModelForCausalLM.from_pretrained(local._converted_gguf(local.embedded_gguf())).eval()
+    bare = AutoModelForCausalLM.from_pretrained(local.converted_gguf(local.embedded_gguf())).eval()
     ids = local._input_ids(lm, local.chat_messages(PROMPT, ""))[None]
     bare_first, bare_rate = bare_generate(bare, ids)
     text_ids = lm.tokenizer((Path(__file__).parent / "perplexity.txt").read_text(), return_tensors="pt")["input_ids"]

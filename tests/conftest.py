@@ -65,11 +65,11 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 def embedded_model() -> str:
     """The name of the embedded default text model; fails under CI when its package is missing."""
     from playground import config
-    from playground.text.local import _converted_gguf, embedded_gguf
+    from playground.text.local import converted_gguf, embedded_gguf
 
     gguf = embedded_gguf()
     require(gguf is not None, f"the embedded model package ({config.EMBEDDED_TEXT_PACKAGE}) is not installed")
-    _converted_gguf(gguf)  # once, before any app starts: on a fresh machine this takes ~20 s
+    converted_gguf(gguf)  # once, before any app starts: on a fresh machine this takes ~20 s
     return config.DEFAULT_TEXT_MODEL
 
 

@@ -44,7 +44,7 @@ def embedded_gguf() -> Path | None:
     return path if path.is_file() else None
 
 
-def _converted_gguf(gguf: Path) -> Path:
+def converted_gguf(gguf: Path) -> Path:
     """A safetensors copy of the GGUF model in the cache folder, made on first use (dequantising takes ~15 s)."""
     target = config.CACHE_DIR / "models" / f"{gguf.stem}-{gguf.stat().st_size}"
     if (target / "config.json").is_file():
@@ -89,7 +89,7 @@ def _hub_source(name: str) -> dict:
 def _load(name: str) -> LocalModel:
     gguf = embedded_gguf() if name == config.DEFAULT_TEXT_MODEL else None
     if gguf is not None:
-        source, kwargs = _converted_gguf(gguf), {}
+        source, kwargs = converted_gguf(gguf), {}
     elif Path(name).expanduser().is_dir():
         source, kwargs = Path(name).expanduser(), {}
         if not (source / "config.json").is_file():
