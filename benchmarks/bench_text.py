@@ -2,8 +2,12 @@
 measured in the same run, so that noise on a shared machine cancels out in the ratios.
 
 Prints load time (cold: GGUF conversion; warm: cached safetensors), time to first token, decode
-tokens/s, and perplexity on a fixed text (any speed-up must stay within 2 % of fp32).
-Run: .venv/bin/python benchmarks/bench_text.py
+tokens/s, and perplexity on a fixed text (any speed-up must stay within 2 % of fp32). With
+llama-cpp-python installed, llama.cpp on the same GGUF is measured too; on this machine type build it
+without AMX (the native build crashes in the VM):
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON \
+        -DGGML_AVX512_VNNI=ON -DGGML_AVX_VNNI=ON" .venv/bin/pip install --no-deps llama-cpp-python==0.3.36 diskcache
+Run: make bench
 """
 
 import math
@@ -127,7 +131,7 @@ def main() -> None:
     bare_first, bare_rate = bare_generate(bare, ids)
     measured = llama_cpp(local.embedded_gguf(), ids[0].tolist())
     cpp_first, cpp_rate = measured or (LLAMA_CPP_FIRST_TOKEN_S, LLAMA_CPP_TOKENS_PER_S)
-    cpp_note = "(measured in this run)" if measured else "(anchor measured earlier on this machine type; pip install llama-cpp-python to measure)"
+    cpp_note = "(measured in this run)" if measured else "(anchor measured earlier on this machine type; install llama-cpp-python to measure)"
     text_ids = lm.tokenizer((Path(__file__).parent / "perplexity.txt").read_text(), return_tensors="pt")["input_ids"]
     bare_ppl = perplexity(bare, text_ids)
     app_prompt_ppl, app_decode_ppl = perplexity(lm.model, text_ids), perplexity(lm.model, text_ids, one_token_at_a_time=True)
