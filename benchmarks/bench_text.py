@@ -4,7 +4,7 @@ measured in the same run, so that noise on a shared machine cancels out in the r
 Prints load time (cold: GGUF conversion; warm: cached safetensors), time to first token, decode
 tokens/s, and perplexity on a fixed text (any speed-up must stay within 2 % of fp32). With
 llama-cpp-python installed, llama.cpp on the same GGUF is measured too; on this machine type build it
-without AMX (the native build crashes in the VM):
+without the native CPU detection (the native build, which detects AMX here, crashed in its first decode):
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON \
         -DGGML_AVX512_VNNI=ON -DGGML_AVX_VNNI=ON" .venv/bin/pip install --no-deps llama-cpp-python==0.3.36 diskcache
 Run: make bench
