@@ -145,7 +145,7 @@ def build_text_tab() -> None:
     with gr.Row():
         with gr.Column(scale=2):
             backend = gr.Radio(list(text.BACKENDS), value="local", label="Backend", info="local: a model on this machine · openai: the OpenAI API or a compatible server")
-            model = gr.Dropdown(config.TEXT_MODELS, value=config.DEFAULT_TEXT_MODEL, allow_custom_value=True, label="Model", info="a listed model, a local model folder, or a hub id (hub: online only)")
+            model = gr.Dropdown(config.TEXT_MODELS, value=config.DEFAULT_TEXT_MODEL, allow_custom_value=True, label="Model", info="a listed model, a local model folder, or a hub id (hub: online only)", elem_id="text-model")
             with gr.Group(visible=False) as openai_settings:
                 base_url = gr.Textbox("", label="Base URL", placeholder="empty: OpenAI · e.g. http://localhost:11434/v1 for Ollama")
                 api_key = gr.Textbox("", label="API key", type="password", placeholder="empty: the server's OPENAI_API_KEY", info="kept in this browser tab only; never stored or logged")
