@@ -42,6 +42,7 @@ MAX_SEED = 2**32 - 1
 DEFAULT_VIEW_CANDIDATES = 20
 
 # Loading
+ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code
 CACHE_DIR = Path(_env("PLAYGROUND_CACHE_DIR", str(Path.home() / ".cache" / "generative-playground")))
 HUB_TIMEOUT_S = float(_env("PLAYGROUND_HUB_TIMEOUT", "3"))
 MAX_LOADED_MODELS = int(_env("PLAYGROUND_MAX_LOADED_MODELS", "2"))

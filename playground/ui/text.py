@@ -4,7 +4,6 @@ how the temperature reshapes the model's probabilities."""
 import json
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import gradio as gr
 import matplotlib
@@ -18,7 +17,7 @@ from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution
 from playground.ui.common import show_errors
 
-EXAMPLES = json.loads((Path(__file__).parents[2] / "assets" / "examples" / "text.json").read_text())
+EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "text.json").read_text())
 OPENAI_MODELS = [config.DEFAULT_OPENAI_MODEL, "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"]
 TABLE_HEADERS = ["token", "probability", "probability_at_temperature", "in_top_p"]
 
