@@ -66,17 +66,18 @@ def converted_gguf(gguf: Path) -> Path:
 def _hub_source(name: str) -> dict:
     """from_pretrained arguments for a hub id: the local cache when it has the model, else the hub if reachable."""
     from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
     try:
         validate_repo_id(name)
-    except Exception:
+    except HFValidationError:
         raise ValueError(f"model must be a local model folder or a hub id like 'org/name', got {name!r}") from None
     if isinstance(try_to_load_from_cache(name, "config.json"), str):
         return {"local_files_only": True}
     try:
         HfApi().model_info(name, timeout=config.HUB_TIMEOUT_S)
-    except Exception as error:
+    except Exception as error:  # no network, DNS, timeout, HTTP status: all mean "cannot get it now"
         if "404" in str(error) or "401" in str(error):
             raise ValueError(f"model {name!r} is not a local folder and was not found on the Hugging Face hub") from None
         raise ValueError(
