@@ -171,7 +171,7 @@ def build_text_tab() -> None:
             tokens = gr.HighlightedText(label="The prompt as tokens (as the model reads it)", color_map={"a": "#c7d2fe", "b": "#fde68a", "special": "#e5e7eb"}, show_inline_category=False, elem_id="text-tokens")
             chart = gr.Plot(label="Next-token probabilities", elem_id="text-chart")
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Candidates", interactive=False, max_height=300)
-            scores = gr.State(None)
+            scores = gr.State(None, time_to_live=3600)  # the full-vocabulary logits of this tab, ~200 KB
     gr.Examples(EXAMPLES["temperature"], inputs=[prompt, temperature, seed], label="Same prompt, different temperatures (same seed): 0 repeats itself, high values wander")
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
