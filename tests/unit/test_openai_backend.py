@@ -72,9 +72,18 @@ class FakeServer:
         self.server.shutdown()
 
 
-def fail_with(status: int, body: dict | None = None) -> str:
-    server = FakeServer(status, body or {"error": {"message": f"failure {status}", "type": "error"}})
-    return server.url
+@pytest.fixture
+def fail_with():
+    """Start a FakeServer answering with a status (and body); all are shut down after the test."""
+    servers = []
+
+    def start(status: int, body: dict | None = None) -> str:
+        servers.append(FakeServer(status, body or {"error": {"message": f"failure {status}", "type": "error"}}))
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 def test_streamed_text_from_the_server_equals_the_local_backend(v1_url, tiny_model_dir):
@@ -140,7 +149,7 @@ def test_a_server_that_never_answers_times_out(monkeypatch):
     ("status", "message"),
     [(429, r"too many requests or quota used up \(429\)"), (500, r"failed with an internal error \(500\)"), (503, r"\(503\)")],
 )
-def test_server_failures_become_short_messages(status, message):
+def test_server_failures_become_short_messages(fail_with, status, message):
     with pytest.raises(ValueError, match=message) as error:
         openai_api.stream_text("hi", "m", "", SamplingSettings(), fail_with(status), SECRET)
     assert SECRET not in str(error.value) and len(str(error.value)) < 200
@@ -167,7 +176,7 @@ def test_next_token_scores_from_server_logprobs_match_the_model(v1_url, tiny_mod
     assert scores.logits.exp().tolist() == pytest.approx(expected[: len(scores.tokens)].tolist(), abs=1e-5)
 
 
-def test_a_server_without_logprobs_is_said_clearly():
+def test_a_server_without_logprobs_is_said_clearly(fail_with):
     reply = {
         "id": "x", "object": "chat.completion", "created": 0, "model": "m",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "length"}],
