@@ -127,7 +127,7 @@ def main() -> None:
     lm = local.load_model(config.DEFAULT_TEXT_MODEL)
     app_first, app_rate, app_tokens = app_path()
     bare = AutoModelForCausalLM.from_pretrained(local.converted_gguf(local.embedded_gguf())).eval()
-    ids = local._input_ids(lm, local.chat_messages(PROMPT, ""))[None]
+    ids = local.input_ids(lm, local.chat_messages(PROMPT, ""))[None]
     bare_first, bare_rate = bare_generate(bare, ids)
     measured = llama_cpp(local.embedded_gguf(), ids[0].tolist())
     cpp_first, cpp_rate = measured or (LLAMA_CPP_FIRST_TOKEN_S, LLAMA_CPP_TOKENS_PER_S)

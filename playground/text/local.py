@@ -118,7 +118,7 @@ def load_model(name: str) -> LocalModel:
     return registry.load(("text", name), lambda: _load(name))
 
 
-def _input_ids(lm: LocalModel, messages: list[dict[str, str]]) -> torch.Tensor:
+def input_ids(lm: LocalModel, messages: list[dict[str, str]]) -> torch.Tensor:
     """The conversation as the model reads it: in the model's chat format when it has one."""
     if lm.tokenizer.chat_template:
         text = lm.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -129,7 +129,7 @@ def _input_ids(lm: LocalModel, messages: list[dict[str, str]]) -> torch.Tensor:
 
 def _prepare(messages: list[dict[str, str]], model: str, new_tokens: int) -> tuple[LocalModel, torch.Tensor]:
     lm = load_model(model)
-    ids = _input_ids(lm, messages)
+    ids = input_ids(lm, messages)
     if len(ids) + new_tokens > lm.context_length:
         raise ValueError(
             f"prompt is too long for {lm.name}: {len(ids)} tokens + max_new_tokens {new_tokens} "

@@ -45,7 +45,7 @@ def test_next_token_distribution_is_softmax_of_the_model_logits(client, embedded
     rows = [dict(zip(result["headers"], row)) for row in result["data"]]
     lm = local.load_model(embedded_model)
     with torch.no_grad():
-        logits = lm.model(local._input_ids(lm, local.chat_messages(prompt, system))[None]).logits[0, -1]
+        logits = lm.model(local.input_ids(lm, local.chat_messages(prompt, system))[None]).logits[0, -1]
     expected_at_t = torch.softmax(logits / 0.6, -1).sort(descending=True)
     assert [r["probability_at_temperature"] for r in rows] == pytest.approx(expected_at_t.values[:8].tolist(), abs=1e-5)
     assert [r["probability"] for r in rows] == pytest.approx(torch.softmax(logits, -1).sort(descending=True).values[:8].tolist(), abs=1e-5)

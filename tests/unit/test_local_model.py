@@ -25,7 +25,7 @@ def test_same_seed_gives_the_same_text_and_other_seeds_differ(tiny_model_dir):
 
 def test_temperature_zero_is_greedy_like_transformers_generate(tiny_model_dir):
     lm = local.load_model(str(tiny_model_dir))
-    ids = local._input_ids(lm, local.chat_messages("hello the cat", ""))
+    ids = local.input_ids(lm, local.chat_messages("hello the cat", ""))
     expected = lm.model.generate(ids[None], do_sample=False, max_new_tokens=10, min_new_tokens=10, pad_token_id=0)
     ours = [local.stream_text("hello the cat", str(tiny_model_dir), "", SamplingSettings(temperature=0, seed=s, max_new_tokens=10)) for s in (1, 2)]
     texts = {stream.text() for stream in ours}
@@ -47,7 +47,7 @@ def test_text_streams_in_pieces_within_max_new_tokens(tiny_model_dir):
 def test_next_token_probabilities_equal_softmax_of_the_model_logits(tiny_model_dir):
     lm = local.load_model(str(tiny_model_dir))
     scores = local.next_token_scores("what colour is the sky?", str(tiny_model_dir), "be brief")
-    ids = local._input_ids(lm, local.chat_messages("what colour is the sky?", "be brief"))
+    ids = local.input_ids(lm, local.chat_messages("what colour is the sky?", "be brief"))
     with torch.no_grad():
         logits = lm.model(ids[None]).logits[0, -1]
     for temperature in (0.4, 1.0, 1.9):

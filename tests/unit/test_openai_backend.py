@@ -170,7 +170,7 @@ def test_next_token_scores_from_server_logprobs_match_the_model(v1_url, tiny_mod
     scores = openai_api.next_token_scores("what colour is the sky?", str(tiny_model_dir), "", v1_url, KEY)
     assert not scores.complete and len(scores.tokens) == openai_api.SERVER_TOP_LOGPROBS
     lm = local.load_model(str(tiny_model_dir))
-    ids = local._input_ids(lm, local.chat_messages("what colour is the sky?", ""))
+    ids = local.input_ids(lm, local.chat_messages("what colour is the sky?", ""))
     with torch.no_grad():
         expected = torch.softmax(lm.model(ids[None]).logits[0, -1], -1).sort(descending=True).values
     assert scores.logits.exp().tolist() == pytest.approx(expected[: len(scores.tokens)].tolist(), abs=1e-5)
