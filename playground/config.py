@@ -4,6 +4,7 @@ Backends read these constants at call time (`config.NAME`), so tests and operato
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -31,6 +32,11 @@ OPENAI_MAX_RETRIES = int(_env("PLAYGROUND_OPENAI_MAX_RETRIES", "1"))
 SERVER_API_KEY = _env("PLAYGROUND_API_KEY", "")
 SERVER_MAX_CONCURRENT = int(_env("PLAYGROUND_API_MAX_CONCURRENT", "2"))
 
+# Image models: our own (shipped in assets/models, see their MODEL_CARD.md) and hub ids offered in the Image tab
+OWN_DIFFUSION_MODEL = "emoji-diffusion"  # the model name that means our pipeline folder below
+IMAGE_HUB_MODELS = [m.strip() for m in _env("PLAYGROUND_IMAGE_HUB_MODELS", "stabilityai/sd-turbo").split(",") if m.strip()]
+DEFAULT_OPENAI_IMAGE_MODEL = _env("PLAYGROUND_OPENAI_IMAGE_MODEL", "dall-e-2")
+
 # Limits, checked in the backends
 MAX_PROMPT_CHARS = int(_env("PLAYGROUND_MAX_PROMPT_CHARS", "8000"))
 MAX_NEW_TOKENS = int(_env("PLAYGROUND_MAX_NEW_TOKENS", "1024"))
@@ -38,15 +44,28 @@ MAX_TOP_K = int(_env("PLAYGROUND_MAX_TOP_K", "100"))
 MAX_REPETITION_PENALTY = 10.0
 MAX_TEMPERATURE = 2.0
 MAX_SEED = 2**32 - 1
+MAX_INFERENCE_STEPS = int(_env("PLAYGROUND_MAX_INFERENCE_STEPS", "200"))
+MAX_GUIDANCE_SCALE = 30.0
+MAX_NUM_IMAGES = 8
+MAX_UPLOAD_BYTES = int(_env("PLAYGROUND_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # files dropped on the app
+MAX_UPLOAD_PIXELS = 4096 * 4096  # larger pictures are refused before they are decoded
 # Candidates shown in the next-token view when top-k sampling is off (top_k = 0).
 DEFAULT_VIEW_CANDIDATES = 20
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code
+DIFFUSION_MODEL_DIR = ASSETS_DIR / "models" / OWN_DIFFUSION_MODEL
+GAN_MODEL_DIR = ASSETS_DIR / "models" / "emoji-gan"
+SCORER_MODEL_DIR = ASSETS_DIR / "models" / "emoji-scorer"
 CACHE_DIR = Path(_env("PLAYGROUND_CACHE_DIR", str(Path.home() / ".cache" / "generative-playground")))
 HUB_TIMEOUT_S = float(_env("PLAYGROUND_HUB_TIMEOUT", "3"))
 MAX_LOADED_MODELS = int(_env("PLAYGROUND_MAX_LOADED_MODELS", "2"))
 DEVICE = _env("PLAYGROUND_DEVICE", "cpu")
+
+# Generated files: written here, and pruned so that they never pile up
+OUTPUT_DIR = Path(_env("PLAYGROUND_OUTPUT_DIR", str(Path(tempfile.gettempdir()) / "generative-playground")))
+OUTPUT_MAX_AGE_S = float(_env("PLAYGROUND_OUTPUT_MAX_AGE", "3600"))
+OUTPUT_MAX_FILES = int(_env("PLAYGROUND_OUTPUT_MAX_FILES", "400"))
 
 # Serving
 QUEUE_MAX_SIZE = int(_env("PLAYGROUND_QUEUE_SIZE", "32"))

@@ -16,6 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from playground import config, registry
+from playground.hub import first_line, hub_source
 from playground.text import fast_llama
 from playground.text.sampling import NextTokenScores, SamplingSettings, choose_next_token
 from playground.text.stream import TextStream, TokenLogprob, chat_messages
@@ -63,30 +64,6 @@ def converted_gguf(gguf: Path) -> Path:
     return target
 
 
-def _hub_source(name: str) -> dict:
-    """from_pretrained arguments for a hub id: the local cache when it has the model, else the hub if reachable."""
-    from huggingface_hub import HfApi, try_to_load_from_cache
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    try:
-        validate_repo_id(name)
-    except HFValidationError:
-        raise ValueError(f"model must be a local model folder or a hub id like 'org/name', got {name!r}") from None
-    if isinstance(try_to_load_from_cache(name, "config.json"), str):
-        return {"local_files_only": True}
-    try:
-        HfApi().model_info(name, timeout=config.HUB_TIMEOUT_S)
-    except Exception as error:  # no network, DNS, timeout, HTTP status: all mean "cannot get it now"
-        if "404" in str(error) or "401" in str(error):
-            raise ValueError(f"model {name!r} is not a local folder and was not found on the Hugging Face hub") from None
-        raise ValueError(
-            f"model {name!r} is not on this machine and the Hugging Face hub cannot be reached (offline?); "
-            f"the embedded model {config.DEFAULT_TEXT_MODEL!r} works offline"
-        ) from None
-    return {}
-
-
 def _load(name: str) -> LocalModel:
     gguf = embedded_gguf() if name == config.DEFAULT_TEXT_MODEL else None
     if gguf is not None:
@@ -96,13 +73,12 @@ def _load(name: str) -> LocalModel:
         if not (source / "config.json").is_file():
             raise ValueError(f"model folder {name!r} has no config.json, so it holds no transformers model")
     else:
-        source, kwargs = name, _hub_source(name)
+        source, kwargs = name, hub_source(name, "config.json", f"the embedded model {config.DEFAULT_TEXT_MODEL!r} works offline")
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except Exception as error:  # whatever a folder or hub repository holds, the caller gets one readable line
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        raise ValueError(f"model {name!r} could not be loaded as a causal language model: {reason}") from None
+        raise ValueError(f"model {name!r} could not be loaded as a causal language model: {first_line(error)}") from None
     model.eval().to(config.DEVICE)
     if config.FAST_CPU and config.DEVICE == "cpu" and fast_llama.supports(model):
         model = fast_llama.FastLlama(model)

@@ -1,0 +1,246 @@
+"""Diffusion backend: our pixel-space text-to-image pipeline and any diffusers pipeline, loaded the same way.
+
+Our model is a diffusers UNet2DConditionModel trained on the emoji dataset
+(playground.training.diffusion), saved as a pipeline folder with model_index.json. The UNet reads
+the 32 px picture folded into 16 x 16 cells of 2 x 2 pixels (12 channels): lossless, and a quarter
+of the positions to compute. Hub models (e.g. stabilityai/sd-turbo) load through
+DiffusionPipeline.from_pretrained; both kinds share the schedulers and the step callback that
+records the denoising timeline.
+"""
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from diffusers import (
+    DDIMScheduler,
+    DDPMScheduler,
+    DiffusionPipeline,
+    DPMSolverMultistepScheduler,
+    EulerDiscreteScheduler,
+    ImagePipelineOutput,
+    UNet2DConditionModel,
+)
+from diffusers.schedulers import KarrasDiffusionSchedulers
+from diffusers.utils.torch_utils import randn_tensor
+from PIL import Image
+from transformers import BertModel, PreTrainedTokenizerBase
+
+from playground import config, registry
+from playground.hub import first_line, hub_source
+from playground.image.text_encoder import TextEncoder, encode, load_text_encoder
+
+FOLD = 2  # the UNet's cells are FOLD x FOLD pixels
+
+
+class TextToImagePipeline(DiffusionPipeline):
+    """Text to a small picture with classifier-free guidance, in the numbered steps of a diffusers pipeline.
+
+    The frozen text encoder and tokenizer are not part of the saved folder (they ship in their own
+    package): pass them to from_pretrained.
+    """
+
+    model_cpu_offload_seq = "text_encoder->unet"
+    _callback_tensor_inputs = ["latents", "predicted_original"]
+
+    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers,
+                 text_encoder: BertModel | None = None, tokenizer: PreTrainedTokenizerBase | None = None):
+        super().__init__()
+        self.register_modules(unet=unet, scheduler=scheduler, text_encoder=text_encoder, tokenizer=tokenizer)
+
+    @property
+    def image_size(self) -> int:
+        return self.unet.config.sample_size * FOLD
+
+    def _predicted_original(self, latents: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The clean image the model sees through the noise at step t (for the timeline; any scheduler)."""
+        alpha = self.scheduler.alphas_cumprod[int(t.round())].to(latents.dtype)
+        return (latents - (1 - alpha).sqrt() * noise) / alpha.sqrt()
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str | list[str],
+        negative_prompt: str | list[str] | None = None,
+        num_images_per_prompt: int = 1,
+        num_inference_steps: int = 20,
+        guidance_scale: float = 3.0,
+        generator: torch.Generator | None = None,
+        output_type: str = "pil",
+        callback_on_step_end: Callable[..., dict] | None = None,
+        callback_on_step_end_tensor_inputs: list[str] = ("latents",),
+        return_dict: bool = True,
+    ) -> ImagePipelineOutput | tuple:
+        # 1. Check inputs
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        negatives = [negative_prompt or ""] * len(prompts) if not isinstance(negative_prompt, list) else negative_prompt
+        if len(negatives) != len(prompts):
+            raise ValueError(f"negative_prompt has {len(negatives)} entries for {len(prompts)} prompts")
+        unknown = set(callback_on_step_end_tensor_inputs) - set(self._callback_tensor_inputs)
+        if unknown:
+            raise ValueError(f"callback tensor inputs must be among {self._callback_tensor_inputs}, got {sorted(unknown)}")
+        guided = guidance_scale > 1.0
+        device = self._execution_device
+
+        # 2. Encode the prompts (and the negative prompts, the "unconditional" half of guidance)
+        encoder = TextEncoder(self.text_encoder, self.tokenizer)
+        texts = [p for p in prompts for _ in range(num_images_per_prompt)]
+        if guided:
+            texts = [n for n in negatives for _ in range(num_images_per_prompt)] + texts
+        encoding = encode(texts, encoder)
+        states, mask = encoding.token_states.to(self.unet.dtype), encoding.attention_mask
+
+        # 3. Prepare the starting noise
+        batch = len(prompts) * num_images_per_prompt
+        shape = (batch, self.unet.config.in_channels, self.unet.config.sample_size, self.unet.config.sample_size)
+        latents = randn_tensor(shape, generator=generator, device=device, dtype=self.unet.dtype)
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        latents = latents * self.scheduler.init_noise_sigma
+
+        # 4. Denoise
+        for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
+            model_input = self.scheduler.scale_model_input(latents, t)
+            doubled = torch.cat([model_input] * 2) if guided else model_input
+            noise = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample
+            if guided:
+                unconditional, conditional = noise.chunk(2)
+                noise = unconditional + guidance_scale * (conditional - unconditional)
+            if callback_on_step_end is not None:
+                tensors = {"latents": latents, "predicted_original": self._predicted_original(model_input, noise, t)}
+                callback_on_step_end(self, i, t, {k: tensors[k] for k in callback_on_step_end_tensor_inputs})
+            latents = self.scheduler.step(noise, t, latents, generator=generator).prev_sample
+
+        # 5. Decode: unfold the cells back into pixels
+        images = to_pixels(latents)
+
+        # 6. Post-process
+        if output_type != "pt":
+            images = images.cpu().permute(0, 2, 3, 1).float().numpy()
+            if output_type == "pil":
+                images = self.numpy_to_pil(images)
+        self.maybe_free_model_hooks()
+        return ImagePipelineOutput(images=images) if return_dict else (images,)
+
+
+def to_pixels(latents: torch.Tensor) -> torch.Tensor:
+    """Our UNet's 12-channel cells as RGB pixels in [0, 1]."""
+    return (F.pixel_shuffle(latents, FOLD) / 2 + 0.5).clamp(0, 1)
+
+
+# Loading and running any pipeline
+
+
+SCHEDULERS = {
+    "dpm++": DPMSolverMultistepScheduler,  # DPM-Solver++ (2nd order): good pictures in 10-20 steps
+    "euler": EulerDiscreteScheduler,
+    "ddim": DDIMScheduler,
+    "ddpm": DDPMScheduler,  # the original: needs hundreds of steps
+}
+DEFAULT_SCHEDULER = "dpm++"
+TIMELINE_FRAMES = 8  # predicted pictures kept per run for the denoising timeline
+
+
+@dataclass
+class LoadedPipeline:
+    name: str
+    pipeline: DiffusionPipeline
+    lock: threading.Lock  # diffusers pipelines are not thread-safe: one request at a time per instance
+
+
+def _pipeline_folder(model: str) -> Path | None:
+    if model in ("", config.OWN_DIFFUSION_MODEL):
+        return config.DIFFUSION_MODEL_DIR
+    folder = Path(model).expanduser()
+    return folder if folder.is_dir() else None
+
+
+def _load(model: str) -> LoadedPipeline:
+    folder = _pipeline_folder(model)
+    try:
+        if folder is None:
+            hint = f"our model {config.OWN_DIFFUSION_MODEL!r} works offline"
+            pipeline = DiffusionPipeline.from_pretrained(model, **hub_source(model, "model_index.json", hint))
+        else:
+            index = folder / "model_index.json"
+            if not index.is_file():
+                raise ValueError(f"model folder {model!r} has no model_index.json, so it holds no diffusers pipeline")
+            if json.loads(index.read_text()).get("_class_name") == TextToImagePipeline.__name__:
+                encoder = load_text_encoder()
+                pipeline = TextToImagePipeline.from_pretrained(folder, text_encoder=encoder.model, tokenizer=encoder.tokenizer)
+            else:
+                pipeline = DiffusionPipeline.from_pretrained(folder)
+    except ValueError:
+        raise
+    except Exception as error:  # whatever a folder or repository holds, the caller gets one readable line
+        raise ValueError(f"model {model!r} could not be loaded as a diffusers pipeline: {first_line(error)}") from None
+    pipeline.set_progress_bar_config(disable=True)
+    return LoadedPipeline(model or config.OWN_DIFFUSION_MODEL, pipeline.to(config.DEVICE), threading.Lock())
+
+
+def load_pipeline(model: str) -> LoadedPipeline:
+    """The pipeline called model ("" for ours), loaded once and shared."""
+    return registry.load(("diffusion", model or config.OWN_DIFFUSION_MODEL), lambda: _load(model))
+
+
+def _decode_for_timeline(pipeline: DiffusionPipeline, tensors: dict) -> torch.Tensor | None:
+    """Pictures in [0, 1] of what the pipeline holds at a step: our prediction, or the latents through the VAE."""
+    if "predicted_original" in tensors:
+        return to_pixels(tensors["predicted_original"])
+    vae = getattr(pipeline, "vae", None)
+    if vae is None:
+        return None
+    latents = tensors["latents"] / vae.config.scaling_factor
+    return (vae.decode(latents.to(vae.dtype)).sample / 2 + 0.5).clamp(0, 1)
+
+
+def run_pipeline(
+    loaded: LoadedPipeline,
+    prompt: str,
+    negative_prompt: str,
+    seeds: list[int],
+    num_inference_steps: int,
+    guidance_scale: float,
+    scheduler: str,
+    on_step: Callable[[int, int], None] | None = None,
+) -> tuple[list[Image.Image], list[tuple[int, list[Image.Image]]]]:
+    """One picture per seed, and the timeline: (step, the predicted pictures) every few steps."""
+    pipeline = loaded.pipeline
+    every = max(1, num_inference_steps // TIMELINE_FRAMES)
+    timeline: list[tuple[int, list[Image.Image]]] = []
+    ours = isinstance(pipeline, TextToImagePipeline)
+
+    def step_end(pipe: DiffusionPipeline, i: int, t: torch.Tensor, tensors: dict) -> dict:
+        if on_step is not None:
+            on_step(i + 1, num_inference_steps)
+        if (i + 1) % every == 0 and i + 1 < num_inference_steps:
+            pictures = _decode_for_timeline(pipe, tensors)
+            if pictures is not None:
+                timeline.append((i + 1, DiffusionPipeline.numpy_to_pil(pictures.permute(0, 2, 3, 1).float().cpu().numpy())))
+        return tensors
+
+    kwargs = {}
+    if negative_prompt:
+        kwargs["negative_prompt"] = negative_prompt
+    with loaded.lock:
+        pipeline.scheduler = SCHEDULERS[scheduler].from_config(pipeline.scheduler.config)
+        try:
+            images = pipeline(
+                prompt=prompt,
+                num_images_per_prompt=len(seeds),
+                num_inference_steps=num_inference_steps,
+                guidance_scale=guidance_scale,
+                generator=[torch.Generator().manual_seed(s) for s in seeds],
+                callback_on_step_end=step_end,
+                callback_on_step_end_tensor_inputs=["predicted_original" if ours else "latents"],
+                **kwargs,
+            ).images
+        except ValueError:
+            raise
+        except Exception as error:
+            raise ValueError(f"model {loaded.name!r} failed to generate: {first_line(error)}") from None
+    timeline.append((num_inference_steps, images))
+    return images, timeline

