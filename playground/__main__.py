@@ -1,12 +1,14 @@
-"""Command line: python -m playground text "prompt" [--temperature 0.7 --seed 1 ...].
+"""Command line: python -m playground text|image "prompt" [options]; see --help of each command.
 
 Uses the same backend code as the app; bad input prints the message and exits with status 2.
 """
 
 import argparse
 import sys
+from pathlib import Path
 
-from playground import config, text
+from playground import config, image, text
+from playground.image import metadata
 from playground.text.sampling import SamplingSettings, next_token_distribution
 
 
@@ -43,13 +45,44 @@ def _run_text(args: argparse.Namespace) -> None:
     print()
 
 
+def _image_parser(commands: argparse._SubParsersAction) -> None:
+    defaults = image.ImageSettings()
+    parser = commands.add_parser("image", help="generate pictures and save them as PNGs carrying their settings")
+    parser.add_argument("prompt", nargs="?", default="", help="empty: a random picture (our models)")
+    parser.add_argument("--negative-prompt", default="")
+    parser.add_argument("--backend", default=defaults.backend, help=", ".join(image.BACKENDS))
+    parser.add_argument("--model", default="", help="diffusion: a hub id or pipeline folder (default: ours)")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--num-images", type=int, default=1)
+    parser.add_argument("--num-inference-steps", type=int, default=defaults.num_inference_steps)
+    parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
+    parser.add_argument("--scheduler", default=defaults.scheduler, help=", ".join(image.SCHEDULERS))
+    parser.add_argument("--base-url", default="", help="openai backend: a compatible server")
+    parser.add_argument("-o", "--output", type=Path, default=Path("image.png"),
+                        help="the PNG to write; with several pictures, NAME-1.png, NAME-2.png, ...")
+
+
+def _run_image(args: argparse.Namespace) -> None:
+    settings = image.ImageSettings(
+        args.prompt, args.negative_prompt, args.backend, args.model, args.seed, args.num_images,
+        args.num_inference_steps, args.guidance_scale, args.scheduler,
+    )
+    result = image.generate_image(settings, base_url=args.base_url)
+    for i, (picture, picture_settings) in enumerate(zip(result.images, result.settings), start=1):
+        path = args.output if len(result.images) == 1 else args.output.with_stem(f"{args.output.stem}-{i}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(path, format="PNG", pnginfo=metadata.png_info(picture_settings))
+        print(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     _text_parser(commands)
+    _image_parser(commands)
     args = parser.parse_args(argv)
     try:
-        _run_text(args)
+        {"text": _run_text, "image": _run_image}[args.command](args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

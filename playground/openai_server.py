@@ -1,10 +1,12 @@
-"""The playground's local models served in the OpenAI chat-completions format, at /v1.
+"""The playground's local models served in the OpenAI chat-completions and images formats, at /v1.
 
 Any OpenAI SDK script can point its base URL here. With PLAYGROUND_API_KEY set, requests must carry
 that key as a Bearer token. Errors use OpenAI's error shape, so clients raise their usual exceptions.
 """
 
+import base64
 import hmac
+import io
 import itertools
 import json
 import threading
@@ -14,9 +16,10 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
-from playground import config
+from playground import config, image
 from playground.text import local
 from playground.text.openai_api import SERVER_TOP_LOGPROBS
 from playground.text.sampling import SamplingSettings
@@ -184,3 +187,47 @@ def _events(stream: TextStream, reply_id: str, created: int, model: str) -> Iter
         yield f"data: {json.dumps({'error': {'message': str(error), 'type': 'server_error'}})}\n\n"
     finally:
         _slots.release()
+
+
+IMAGE_MODELS = {"emoji-gan": "gan", config.OWN_DIFFUSION_MODEL: "diffusion"}  # served model name -> backend
+
+
+def _png_base64(picture: Image.Image) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@router.post("/images/generations")
+async def image_generations(request: Request) -> JSONResponse:
+    """OpenAI's Images API with our own models (b64_json only; the size is the model's own)."""
+    if not _authorized(request):
+        return _unauthorized()
+    try:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("the request body must be a JSON object")
+        model = body.get("model") or config.OWN_DIFFUSION_MODEL
+        if model not in IMAGE_MODELS:
+            return _error(404, f"model {model!r} does not exist here; image models: {', '.join(IMAGE_MODELS)}",
+                          "invalid_request_error", "model_not_found")
+        if _given(body, "response_format", "b64_json") != "b64_json":
+            raise ValueError("response_format must be 'b64_json': this server returns no URLs")
+        settings = image.ImageSettings(
+            prompt=check_text("prompt", body.get("prompt"), config.MAX_PROMPT_CHARS),
+            backend=IMAGE_MODELS[model],
+            num_images=_given(body, "n", 1),
+            seed=_given(body, "seed", 0),
+        )
+    except ValueError as error:
+        return _error(400, str(error), "invalid_request_error")
+    if not _slots.acquire(blocking=False):
+        return _error(429, "the server is busy with other requests; retry shortly", "rate_limit_error")
+    try:
+        result = await run_in_threadpool(image.generate_image, settings)
+    except ValueError as error:
+        return _error(400, str(error), "invalid_request_error")
+    finally:
+        _slots.release()
+    data = [{"b64_json": _png_base64(picture)} for picture in result.images]
+    return JSONResponse({"created": int(time.time()), "data": data})

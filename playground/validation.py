@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from numbers import Real
 
 
-def _number(name: str, value: object) -> float:
+def _number(name: str, value: object, allowed: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number {allowed}, got {value!r}")
     return float(value)
 
 
@@ -21,17 +21,17 @@ def check_range(
     name: str, value: object, low: float, high: float, *, low_inclusive: bool = True
 ) -> float:
     """A finite number in [low, high] (or (low, high] when low_inclusive is False)."""
-    number = _number(name, value)
+    allowed = f"between {low:g} and {high:g}" if low_inclusive else f"greater than {low:g} and at most {high:g}"
+    number = _number(name, value, allowed)
     above_low = number >= low if low_inclusive else number > low
     if not (above_low and number <= high):
-        allowed = f"between {low:g} and {high:g}" if low_inclusive else f"greater than {low:g} and at most {high:g}"
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return number
 
 
 def check_int(name: str, value: object, low: int, high: int) -> int:
     """A whole number in [low, high]; 3.0 is accepted as 3, 3.5 is not."""
-    number = _number(name, value)
+    number = _number(name, value, f"between {low} and {high}")
     if not number.is_integer():
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     if not low <= number <= high:

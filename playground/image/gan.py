@@ -9,6 +9,7 @@ a projection (its score includes the dot product of the prompt's embedding with 
 """
 
 import json
+from itertools import pairwise
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,7 +65,7 @@ class UpBlock(nn.Module):
 
 def _blocks(config: GANConfig) -> int:
     blocks = (config.image_size // 4).bit_length() - 1
-    if 4 * 2**blocks != config.image_size:
+    if config.image_size < 4 or 4 * 2**blocks != config.image_size:
         raise ValueError(f"image_size must be 4 times a power of two, got {config.image_size}")
     return blocks
 
@@ -77,7 +78,7 @@ class Generator(nn.Module):
         widths = [config.width * 2 ** (blocks - i) for i in range(blocks + 1)]  # e.g. 256, 128, 64, 32... at 4 px
         self.condition = nn.Sequential(nn.Linear(config.text_dim, config.condition_dim), nn.ReLU())
         self.start = nn.Linear(config.noise_dim + config.condition_dim, widths[0] * 16)
-        self.blocks = nn.ModuleList(UpBlock(a, b, config.condition_dim) for a, b in zip(widths, widths[1:]))
+        self.blocks = nn.ModuleList(UpBlock(a, b, config.condition_dim) for a, b in pairwise(widths))
         self.out_norm = ConditionalNorm(widths[-1], config.condition_dim)
         self.out = nn.Conv2d(widths[-1], 3, 3, padding=1)
 
@@ -98,7 +99,7 @@ class Discriminator(nn.Module):
         blocks = _blocks(config)
         widths = [3] + [config.width * 2**i for i in range(blocks + 1)]
         layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        for i, (a, b) in enumerate(pairwise(widths)):
             layers += [spectral_norm(nn.Conv2d(a, b, 3, padding=1)), nn.LeakyReLU(0.2)]
             if i < blocks:
                 layers += [spectral_norm(nn.Conv2d(b, b, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]

@@ -35,8 +35,8 @@ def png_info(settings: dict) -> PngImagePlugin.PngInfo:
     return info
 
 
-def prune_outputs(folder: Path) -> None:
-    """Delete files older than OUTPUT_MAX_AGE_S, then the oldest beyond OUTPUT_MAX_FILES."""
+def prune_outputs(folder: Path, keep: int | None = None) -> None:
+    """Delete files older than OUTPUT_MAX_AGE_S, then the oldest beyond keep (default OUTPUT_MAX_FILES)."""
     files = []
     now = time.time()
     for path in folder.glob("*"):
@@ -48,7 +48,7 @@ def prune_outputs(folder: Path) -> None:
             path.unlink(missing_ok=True)
         else:
             files.append((age, path))
-    for _, path in sorted(files)[config.OUTPUT_MAX_FILES :]:
+    for _, path in sorted(files)[config.OUTPUT_MAX_FILES if keep is None else keep :]:
         path.unlink(missing_ok=True)
 
 
@@ -56,7 +56,7 @@ def output_path(suffix: str) -> Path:
     """A new file name in the output folder (pruned first)."""
     folder = config.OUTPUT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    prune_outputs(folder)
+    prune_outputs(folder, keep=config.OUTPUT_MAX_FILES - 1)  # room for the new file
     return folder / f"{uuid.uuid4().hex}{suffix}"
 
 
@@ -71,7 +71,9 @@ def read_settings(data: bytes | Path | str) -> dict:
     """The settings stored in a PNG written by save_png; ValueError for anything else."""
     if isinstance(data, (str, Path)):
         path = Path(data)
-        size = path.stat().st_size if path.is_file() else 0
+        if not path.is_file():
+            raise ValueError(f"no such file: {path.name!r}")
+        size = path.stat().st_size
         if size > config.MAX_UPLOAD_BYTES:
             raise ValueError(f"file is too large: {size} bytes, the limit is {config.MAX_UPLOAD_BYTES}")
         data = path.read_bytes()

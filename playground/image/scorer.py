@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from playground import config, registry
 from playground.image.text_encoder import EMBEDDING_DIM
 
 CONFIG_FILE = "config.json"
@@ -92,8 +93,13 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two sets of feature rows (the FID formula)."""
     a, b = a.astype(np.float64), b.astype(np.float64)
     mean = np.sum((a.mean(0) - b.mean(0)) ** 2)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
     values, vectors = np.linalg.eigh(cov_a)
     root_a = (vectors * np.sqrt(values.clip(min=0))) @ vectors.T
     cross = np.linalg.eigvalsh(root_a @ cov_b @ root_a).clip(min=0)
     return float(mean + np.trace(cov_a) + np.trace(cov_b) - 2 * np.sqrt(cross).sum())
+
+
+def load_default_scorer() -> Scorer:
+    """Our shipped scorer, loaded once."""
+    return registry.load(("scorer", str(config.SCORER_MODEL_DIR)), lambda: load_scorer(config.SCORER_MODEL_DIR))

@@ -80,9 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
         for group in optimizer.param_groups:
             group["lr"] = args.lr * min(1.0, (step + 1) / WARMUP_STEPS)
-        predicted = unet(noisy, t, encoder_hidden_states=states[caption].float().to(args.device),
-                         encoder_attention_mask=masks[caption].to(args.device)).sample
-        loss = F.mse_loss(predicted, noise)
+        with loop.autocast(args.device):
+            predicted = unet(noisy, t, encoder_hidden_states=states[caption].float().to(args.device),
+                             encoder_attention_mask=masks[caption].to(args.device)).sample
+        loss = F.mse_loss(predicted.float(), noise)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)

@@ -49,17 +49,18 @@ def main(argv: list[str] | None = None) -> int:
         wrong = data.sentence[caption.roll(1)].to(args.device)
         real = data.images[rows].to(args.device)
         noise = torch.randn(len(rows), config.noise_dim, generator=rng).to(args.device)
-        fake = generator(noise, text)
-
-        d_real = discriminator(shift(real, rng), text)
-        d_fake = discriminator(shift(fake.detach(), rng), text)
-        d_wrong = discriminator(shift(real, rng), wrong)
+        with loop.autocast(args.device):
+            fake = generator(noise, text)
+            d_real = discriminator(shift(real, rng), text).float()
+            d_fake = discriminator(shift(fake.detach(), rng), text).float()
+            d_wrong = discriminator(shift(real, rng), wrong).float()
         loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean() / 2 + F.relu(1 + d_wrong).mean() / 2
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
 
-        loss_g = -discriminator(shift(fake, rng), text).mean()
+        with loop.autocast(args.device):
+            loss_g = -discriminator(shift(fake, rng), text).float().mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

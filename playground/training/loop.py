@@ -36,6 +36,11 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
+def autocast(device: str) -> torch.autocast:
+    """Mixed precision for the forward passes: bfloat16 matrix products (2-3x faster on CPUs with AMX/AVX-512)."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
 class EMA:
     """An exponential moving average of a model's weights: smoother samples than the raw weights."""
 

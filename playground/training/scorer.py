@@ -29,11 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     optimizer = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.05)
     rng = torch.Generator().manual_seed(args.seed)
     step = loop.load_checkpoint(args.out, {"scorer": scorer}, {"optimizer": optimizer}, rng)
+    print(f"scorer {sum(p.numel() for p in scorer.parameters()) / 1e6:.2f} M parameters, {len(data.images)} images, "
+          f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
     progress = loop.Progress()
     while step < args.steps:
         rows, caption = data.sample(args.batch_size, rng)
         images = shift(data.images[rows], rng).to(args.device)
-        logits = scorer.logits(images, data.sentence[caption].to(args.device))
+        with loop.autocast(args.device):
+            logits = scorer.logits(images, data.sentence[caption].to(args.device)).float()
         same = (caption[:, None] == caption[None, :]).float().to(args.device)
         targets = same / same.sum(1, keepdim=True)
         loss = (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2

@@ -4,6 +4,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from playground import config, openai_server
+from playground.ui.image import CSS as IMAGE_CSS
+from playground.ui.image import build_image_tab
 from playground.ui.text import build_text_tab
 
 TITLE = "Generative Playground"
@@ -11,10 +13,13 @@ TITLE = "Generative Playground"
 
 def build_app() -> gr.Blocks:
     """The Blocks app with every tab, its queue bounded."""
-    with gr.Blocks(title=TITLE) as app:
+    # Gradio keeps copies of every input and output file: delete those older than an hour, every 10 minutes
+    with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as app:
         gr.Markdown(f"# {TITLE}\nType a prompt, move the settings, and see what a generative model does with them — and why.")
         with gr.Tab("Text"):
             build_text_tab()
+        with gr.Tab("Image"):
+            build_image_tab()
     app.queue(max_size=config.QUEUE_MAX_SIZE, default_concurrency_limit=config.CONCURRENCY_LIMIT)
     return app
 
@@ -23,4 +28,7 @@ def build_server() -> FastAPI:
     """The whole HTTP server: the OpenAI-compatible /v1 routes, and the app at /."""
     server = FastAPI(title=TITLE)
     server.include_router(openai_server.router)
-    return gr.mount_gradio_app(server, build_app(), path="/", show_error=False, footer_links=["api", "gradio"])
+    return gr.mount_gradio_app(
+        server, build_app(), path="/", show_error=False, footer_links=["api", "gradio"],
+        max_file_size=config.MAX_UPLOAD_BYTES, css=IMAGE_CSS,
+    )

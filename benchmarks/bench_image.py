@@ -1,0 +1,188 @@
+"""Image speed on this machine: the app's paths for our embedded models against bare loops measured in the
+same run, so that noise on a shared machine cancels out in the ratios.
+
+Prints GAN pictures/s (generate_pictures against a bare generator forward), diffusion latency for 4
+pictures (generate_image against a bare UNet + scheduler loop with the same guidance batch), and, so
+that speed is compared at equal quality, seconds per 4 pictures and the Fréchet distance to the real
+held-out pictures for several schedulers and step counts.
+Run: make bench    (or .venv/bin/python benchmarks/bench_image.py --quick for a short check)
+"""
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import torch
+from diffusers.utils.torch_utils import randn_tensor
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from playground import config
+from playground.image import ImageSettings, diffusion, gan, generate_image
+from playground.image.scorer import frechet_distance, load_default_scorer
+from playground.image.text_encoder import TextEncoder, encode
+from playground.training.captioned import load_captioned
+from playground.training.evaluate import CAPTION_LEVEL, generate_for
+
+PROMPT = "a red apple"
+GAN_PICTURES = 64
+REPEATS = 3
+DEFAULTS = ImageSettings(prompt=PROMPT)  # the app's default scheduler, steps, guidance and 4 pictures
+DDPM_STEPS, DDPM_STEPS_QUICK = 1000, 100
+# (scheduler, num_inference_steps) compared at equal quality; --quick leaves out those above DDPM_STEPS_QUICK.
+QUALITY_SETTINGS = [("dpm++", 10), ("dpm++", 15), ("dpm++", 20), ("euler", 20), ("ddim", 20), ("ddim", 50),
+                    ("ddpm", 100), ("ddpm", 1000)]
+GOAL_SECONDS = 1.0
+LOAD_TRIES = 5  # background training rewrites the model folders now and then: a load may catch a file half-written
+
+
+def timed(fn):
+    begin = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - begin, result
+
+
+def retry(load):
+    """load(), tried again a few seconds later when it fails (a model file being replaced)."""
+    for attempt in range(LOAD_TRIES):
+        try:
+            return load()
+        except Exception as error:  # whatever a half-written file raises
+            if attempt == LOAD_TRIES - 1:
+                raise
+            print(f"  (load failed, retrying: {str(error).splitlines()[0][:100]})", flush=True)
+            time.sleep(3)
+
+
+def machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.is_file() else []
+    cpu = names[0] if names else platform.processor() or platform.machine()
+    return (f"{cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+            f"{datetime.now().isoformat(sep=' ', timespec='minutes')}")
+
+
+def gan_rates() -> tuple[float, float]:
+    """Pictures/s of gan.generate_pictures (the app's path) and of the bare generator with a precomputed embedding."""
+    seeds = list(range(GAN_PICTURES))
+    retry(lambda: gan.generate_pictures(PROMPT, seeds))  # warm-up: loads the text encoder and the generator
+    app = statistics.median(timed(lambda: gan.generate_pictures(PROMPT, seeds))[0] for _ in range(REPEATS))
+    generator, sentence = gan.load_gan(), encode([PROMPT]).sentence.expand(GAN_PICTURES, -1)
+    gan.generate(generator, sentence, seeds)
+    bare = statistics.median(timed(lambda: gan.generate(generator, sentence, seeds))[0] for _ in range(REPEATS))
+    return GAN_PICTURES / app, GAN_PICTURES / bare
+
+
+def app_latency(scheduler: str, steps: int, runs: int) -> float:
+    """Median seconds of generate_image for 4 pictures at the default settings but scheduler and steps."""
+    settings = replace(DEFAULTS, scheduler=scheduler, num_inference_steps=steps)
+    return statistics.median(timed(lambda: generate_image(settings))[0] for _ in range(runs))
+
+
+def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
+    """Median seconds of a plain denoising loop at the default settings: the pipeline's unet, a fresh scheduler
+    of the same class, the text encoded once outside the timer, the same 2 x 4 guidance batch, no callbacks."""
+    scheduler = diffusion.SCHEDULERS[DEFAULTS.scheduler].from_config(pipeline.scheduler.config)
+    unet, n = pipeline.unet, DEFAULTS.num_images
+    encoding = encode([""] * n + [PROMPT] * n, TextEncoder(pipeline.text_encoder, pipeline.tokenizer))
+    states, mask = encoding.token_states.to(unet.dtype), encoding.attention_mask
+    shape = (n, unet.config.in_channels, unet.config.sample_size, unet.config.sample_size)
+
+    @torch.inference_mode()
+    def run() -> torch.Tensor:
+        generator = [torch.Generator().manual_seed(s) for s in DEFAULTS.seeds]
+        scheduler.set_timesteps(DEFAULTS.num_inference_steps)
+        latents = randn_tensor(shape, generator=generator, dtype=unet.dtype) * scheduler.init_noise_sigma
+        for t in scheduler.timesteps:
+            model_input = scheduler.scale_model_input(latents, t)
+            noise = unet(torch.cat([model_input] * 2), t, encoder_hidden_states=states, encoder_attention_mask=mask).sample
+            unconditional, conditional = noise.chunk(2)
+            noise = unconditional + DEFAULTS.guidance_scale * (conditional - unconditional)
+            latents = scheduler.step(noise, t, latents, generator=generator).prev_sample
+        return diffusion.to_pixels(latents)
+
+    run()
+    return statistics.median(timed(run)[0] for _ in range(runs))
+
+
+def quality(settings: list[tuple[str, int]], data: Path, count: int) -> tuple[list[float], float | None]:
+    """Fréchet distance of `count` generated pictures (held-out captions, seed = index) to the real held-out
+    pictures, per setting; and real against other real pictures (the floor at this count), when there are enough."""
+    heldout = load_captioned(data, "heldout")
+    count = min(count, len(heldout.images))
+    captions = [record.captions[CAPTION_LEVEL] for record in heldout.records[:count]]
+    scorer = retry(load_default_scorer)
+    with torch.no_grad():
+        real = scorer.features(heldout.images[:count]).numpy()  # held-out images are already in [-1, 1]
+        distances = []
+        for scheduler, steps in settings:
+            pictures = generate_for(replace(DEFAULTS, scheduler=scheduler, num_inference_steps=steps), captions)
+            distances.append(frechet_distance(scorer.features(pictures * 2 - 1).numpy(), real))
+        floor = None
+        if len(heldout.images) >= 2 * count:
+            floor = frechet_distance(scorer.features(heldout.images[count : 2 * count]).numpy(), real)
+    return distances, floor
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a check that the benchmark runs")
+    parser.add_argument("--data", type=Path, default=config.CACHE_DIR / "data" / "emoji-32",
+                        help="the emoji dataset (its heldout split is compared with)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    # DDPM at its native 1000 steps is over the app's limit: raise it for this process only.
+    config.MAX_INFERENCE_STEPS = max(config.MAX_INFERENCE_STEPS, DDPM_STEPS)
+    ddpm_steps = DDPM_STEPS_QUICK if args.quick else DDPM_STEPS
+    count = 16 if args.quick else 128
+    settings = [(s, n) for s, n in QUALITY_SETTINGS if not args.quick or n <= DDPM_STEPS_QUICK]
+    print(machine() + ("   --quick: small sizes, figures are rough" if args.quick else ""))
+
+    app_rate, bare_rate = gan_rates()
+    print(f"\nGAN, {GAN_PICTURES} pictures per call{'':14}pictures/s")
+    print(f"  app path (generate_pictures){'':16}{app_rate:8.0f}")
+    print(f"  bare generator (gan.generate){'':15}{bare_rate:8.0f}")
+    print(f"  ratio app / bare{'':28}{app_rate / bare_rate:8.2f}x")
+
+    loaded = retry(lambda: diffusion.load_pipeline(""))
+    retry(lambda: generate_image(DEFAULTS))  # warm-up
+    default_s = app_latency(DEFAULTS.scheduler, DEFAULTS.num_inference_steps, REPEATS)
+    bare_s = bare_latency(loaded.pipeline, REPEATS)
+    ddpm_s = app_latency("ddpm", ddpm_steps, 1)
+    defaults = f"{DEFAULTS.scheduler}, {DEFAULTS.num_inference_steps} steps, guidance {DEFAULTS.guidance_scale}"
+    print(f"\nDiffusion, {DEFAULTS.num_images} pictures of {loaded.pipeline.image_size} px{'':18}seconds")
+    print(f"  app path (generate_image), {defaults:26}{default_s:6.2f}   median of {REPEATS}")
+    print(f"  bare unet + scheduler loop, same settings{'':4}{bare_s:6.2f}   median of {REPEATS}")
+    print(f"  ratio app / bare (pipeline overhead){'':9}{default_s / bare_s:6.2f}x")
+    quick_note = f"   (--quick: {DDPM_STEPS_QUICK}, not {DDPM_STEPS} steps)" if args.quick else ""
+    print(f"  app path, ddpm, {ddpm_steps} steps{'':20}{ddpm_s:6.2f}   one run{quick_note}")
+
+    print(f"\nSpeed at equal quality: Fréchet distance of {count} pictures to the real held-out pictures (lower is closer)")
+    if not (args.data / "heldout").is_dir():
+        print(f"  no dataset in {args.data}: build it with\n"
+              f"  python -m playground.training.emoji_data --out {args.data} --size 32")
+    else:
+        latencies = {(DEFAULTS.scheduler, DEFAULTS.num_inference_steps): default_s, ("ddpm", ddpm_steps): ddpm_s}
+        distances, floor = quality(settings, args.data, count)
+        print(f"  {'scheduler':10}{'steps':>6}{'s / 4 pictures':>16}{'Fréchet distance':>18}")
+        for (scheduler, steps), fd in zip(settings, distances):
+            seconds = latencies.get((scheduler, steps)) or app_latency(scheduler, steps, 1)
+            print(f"  {scheduler:10}{steps:6d}{seconds:16.2f}{fd:18.2f}")
+        if floor is not None:
+            print(f"  {'real pictures, other held-out rows':34}{floor:18.2f}   (the floor at {count} pictures)")
+
+    verdict = "PASS" if default_s <= GOAL_SECONDS else "FAIL"
+    print(f"\nGoal: {DEFAULTS.num_images} pictures in <= {GOAL_SECONDS:g} s on this CPU at default quality: "
+          f"{default_s:.2f} s  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

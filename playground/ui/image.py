@@ -1,0 +1,221 @@
+"""The Image tab: a prompt and settings in, pictures out, with the denoising timeline, post-processing
+without regenerating, and PNG files that carry their settings (drop one back to restore them)."""
+
+import json
+import random
+from dataclasses import dataclass
+
+import gradio as gr
+from PIL import Image
+
+from playground import config, image
+from playground.image import metadata
+from playground.image.postprocess import UPSCALES, PostProcessing, postprocess
+from playground.ui.common import show_errors
+
+EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "image.json").read_text())
+# (label, value) per backend; the value "" is the backend's default model, so API callers may leave model out
+MODELS = {
+    "gan": [("emoji-gan (ours, offline)", "")],
+    "diffusion": [(f"{config.OWN_DIFFUSION_MODEL} (ours, offline)", ""), *((m, m) for m in config.IMAGE_HUB_MODELS)],
+    "openai": [(config.DEFAULT_OPENAI_IMAGE_MODEL, ""), ("dall-e-3", "dall-e-3"), ("gpt-image-1", "gpt-image-1")],
+}
+TIMELINE_ZOOM = 4  # timeline pictures are shown this many times larger (nearest neighbour: pixels stay sharp)
+POSTPROCESS_SLIDERS = ("brightness", "contrast", "saturation", "sharpness")
+CSS = "#image-gallery img, #image-timeline img { image-rendering: pixelated; }"
+
+HOW_IT_WORKS = """
+**GAN (generator vs discriminator).** Two networks learn against each other. The *generator* turns random
+noise plus your prompt into a picture in one step; the *discriminator* sees real emoji and generated ones
+and learns to tell them apart, and whether a picture matches its caption. Each one's progress is the
+other's lesson, until the generator's pictures pass. One pass, so it is instant; the seed picks the noise.
+
+**Diffusion (denoising).** Training adds noise to real pictures and teaches a network (a *UNet*) to predict
+that noise. Generating runs it backwards: start from pure noise and remove a little of it at each *step*,
+guided by your prompt. The timeline shows what the model thinks the final picture is at each step.
+The *scheduler* decides how big each step is: DPM-Solver++ needs ~15 steps, the original DDPM hundreds.
+
+**Guidance scale.** At every step the model predicts twice, with your prompt and with the *negative prompt*
+(empty: "anything"), and moves away from the second towards the first, `guidance` times as far.
+0–1: loose, varied pictures; 3–7: closer to the prompt; too high: harsh colours.
+
+**Detailed prompts.** Our models learned from captions from vague ("food") to detailed ("a red apple,
+fruit"): the more you say (colour, object), the closer the picture comes to what you meant. Try the
+examples, same seed.
+
+**Post-processing** (brightness, contrast, colour, sharpness, upscale) changes the finished pictures
+with Pillow, without running the model again. Every PNG keeps its settings: drop one into *PNG info*.
+"""
+
+
+@dataclass
+class Generated:
+    """One run's pictures before post-processing, kept per browser tab."""
+
+    images: list[Image.Image]
+    settings: list[dict]
+    timeline: list[tuple[int, Image.Image]]  # (step, the batch's predicted pictures side by side)
+
+
+def _side_by_side(pictures: list[Image.Image]) -> Image.Image:
+    width, height = pictures[0].size
+    strip = Image.new("RGB", (width * len(pictures), height), "white")
+    for i, picture in enumerate(pictures):
+        strip.paste(picture.convert("RGB"), (i * width, 0))
+    return strip.resize((strip.width * TIMELINE_ZOOM, strip.height * TIMELINE_ZOOM), Image.Resampling.NEAREST)
+
+
+@show_errors
+def generate_image(
+    prompt: str,
+    negative_prompt: str,
+    backend: str,
+    model: str,
+    seed: int,
+    num_images: int,
+    num_inference_steps: int,
+    guidance_scale: float,
+    scheduler: str,
+    base_url: str = "",
+    api_key: str = "",
+    progress: gr.Progress = gr.Progress(),
+) -> tuple[list[str], list[dict], Generated]:
+    """Generate pictures; returns their PNG files (settings inside), the settings, and the run for the tab."""
+    settings = image.ImageSettings(
+        prompt, negative_prompt, backend, model, seed, num_images, num_inference_steps, guidance_scale, scheduler
+    )
+    progress(0, desc="loading the model")
+
+    def on_step(done: int, total: int) -> None:
+        progress((done, total), desc="denoising", unit="steps")
+
+    result = image.generate_image(settings, on_step, base_url, api_key)
+    files = [str(metadata.save_png(picture, s)) for picture, s in zip(result.images, result.settings)]
+    timeline = [(step, _side_by_side(pictures)) for step, pictures in result.timeline]
+    return files, result.settings, Generated(result.images, result.settings, timeline)
+
+
+@show_errors
+def apply_postprocessing(generated: Generated | None, brightness: float, contrast: float, saturation: float,
+                         sharpness: float, upscale: str):
+    """The run's pictures with the post-processing applied, as new PNGs whose settings include it."""
+    if generated is None:
+        return gr.skip(), gr.skip()
+    post = PostProcessing(brightness, contrast, saturation, sharpness, int(str(upscale).rstrip("×x")))
+    settings = [s if post.is_identity else {**s, "postprocess": post.as_dict()} for s in generated.settings]
+    files = [str(metadata.save_png(postprocess(p, post), s)) for p, s in zip(generated.images, settings)]
+    return files, settings
+
+
+def show_timeline(generated: Generated | None):
+    if generated is None or len(generated.timeline) < 2:
+        return gr.update(visible=False), gr.update(visible=False)
+    last = len(generated.timeline) - 1
+    return gr.update(visible=True, maximum=last, value=last), gr.update(visible=True, value=generated.timeline[last][1])
+
+
+def timeline_frame(generated: Generated | None, index: float):
+    if generated is None or not generated.timeline:
+        return gr.skip()
+    step, picture = generated.timeline[min(int(index), len(generated.timeline) - 1)]
+    total = generated.timeline[-1][0]
+    return gr.update(value=picture, label=f"What the model expects the pictures to become, after step {step} of {total}")
+
+
+@show_errors
+def restore_settings(file: str | None):
+    """Settings read back from a PNG made by this app, put into the controls."""
+    if not file:
+        return [gr.skip()] * 14
+    s = metadata.read_settings(file)
+    post = s.get("postprocess", {}) if isinstance(s.get("postprocess"), dict) else {}
+    backend = s.get("backend") if s.get("backend") in image.BACKENDS else gr.skip()
+    gr.Info("Settings restored from the PNG: Generate makes the same picture again.")
+    return (
+        s.get("prompt", gr.skip()), s.get("negative_prompt", ""), backend,
+        gr.update(choices=MODELS.get(s.get("backend"), MODELS["diffusion"]), value=s.get("model")) if "model" in s else gr.skip(),
+        s.get("seed", gr.skip()), 1, s.get("num_inference_steps", gr.skip()), s.get("guidance_scale", gr.skip()),
+        s.get("scheduler", gr.skip()),
+        *(post.get(name, 1.0) for name in POSTPROCESS_SLIDERS),
+        f"{post.get('upscale', 1)}×",
+    )
+
+
+def _backend_changed(backend: str, model: str):
+    """Show the backend's settings; keep the model when it fits the backend (e.g. restored from a PNG)."""
+    diffusion = backend == "diffusion"
+    others = [value for b, choices in MODELS.items() if b != backend for _, value in choices if value]
+    fits = model in [value for _, value in MODELS[backend]] or (diffusion and model and model not in others)
+    return (
+        gr.update(choices=MODELS[backend], value=model if fits else ""),
+        gr.update(visible=backend == "openai"),
+        gr.update(visible=diffusion),
+        gr.update(visible=diffusion),
+    )
+
+
+def build_image_tab() -> None:
+    """Lay out the Image tab inside the current Blocks context and wire its events."""
+    with gr.Row():
+        with gr.Column(scale=2):
+            backend = gr.Radio(list(image.BACKENDS), value="diffusion", label="Backend", info="gan: one step, instant · diffusion: step-by-step denoising · openai: the OpenAI Images API or a compatible server", elem_id="image-backend")
+            model = gr.Dropdown(MODELS["diffusion"], value="", allow_custom_value=True, label="Model", info="ours work offline; a hub id or a local pipeline folder works too (hub: online only)", elem_id="image-model")
+            with gr.Group(visible=False) as openai_settings:
+                base_url = gr.Textbox("", label="Base URL", placeholder="empty: OpenAI · or a compatible server, e.g. this app's http://127.0.0.1:7860/v1")
+                api_key = gr.Textbox("", label="API key", type="password", placeholder="empty: the server's OPENAI_API_KEY", info="kept in this browser tab only; never stored or logged")
+            prompt = gr.Textbox(label="Prompt", lines=2, placeholder="e.g. a red apple — or leave empty for a random picture", elem_id="image-prompt")
+            negative_prompt = gr.Textbox("", label="Negative prompt", placeholder="what to steer away from, e.g. green", elem_id="image-negative")
+            generate = gr.Button("Generate", variant="primary", elem_id="image-generate")
+            with gr.Row():
+                seed = gr.Number(0, precision=0, minimum=0, maximum=config.MAX_SEED, label="Seed", scale=3, elem_id="image-seed")
+                new_seed = gr.Button("🎲 New seed", scale=1)
+            num_images = gr.Slider(1, config.MAX_NUM_IMAGES, value=4, step=1, label="Number of pictures", info="picture i uses seed + i")
+            with gr.Group() as diffusion_settings:
+                num_inference_steps = gr.Slider(1, config.MAX_INFERENCE_STEPS, value=image.ImageSettings.num_inference_steps, step=1, label="Steps", info="denoising steps: more is slower, rarely much better with DPM-Solver++")
+                guidance_scale = gr.Slider(0, config.MAX_GUIDANCE_SCALE, value=image.ImageSettings.guidance_scale, step=0.5, label="Guidance scale", info="how strongly the prompt steers; 1 = no guidance")
+                scheduler = gr.Dropdown(list(image.SCHEDULERS), value=image.ImageSettings.scheduler, label="Scheduler", info="how the noise is removed step by step")
+            with gr.Accordion("How it works", open=False):
+                gr.Markdown(HOW_IT_WORKS)
+            with gr.Accordion("PNG info: drop a picture made here to restore its settings", open=False):
+                png_file = gr.File(label="PNG made by this app", file_types=[".png"], type="filepath", elem_id="image-png-info")
+        with gr.Column(scale=3):
+            gallery = gr.Gallery(label="Pictures", columns=4, height=340, format="png", buttons=["download", "fullscreen"], interactive=False, elem_id="image-gallery")
+            with gr.Accordion("Post-processing (no new generation)", open=True):
+                with gr.Row():
+                    brightness = gr.Slider(0, 3, value=1, step=0.05, label="Brightness", elem_id="image-brightness")
+                    contrast = gr.Slider(0, 3, value=1, step=0.05, label="Contrast", elem_id="image-contrast")
+                with gr.Row():
+                    saturation = gr.Slider(0, 3, value=1, step=0.05, label="Colour saturation", elem_id="image-saturation")
+                    sharpness = gr.Slider(0, 3, value=1, step=0.05, label="Sharpness", elem_id="image-sharpness")
+                upscale = gr.Radio([f"{u}×" for u in UPSCALES], value="1×", label="Upscale (Lanczos)", elem_id="image-upscale")
+            timeline_step = gr.Slider(0, 1, value=0, step=1, label="Denoising timeline: scrub through the steps", visible=False, elem_id="image-timeline-step")
+            timeline_image = gr.Image(label="Timeline", interactive=False, visible=False, format="png", elem_id="image-timeline")
+            settings_view = gr.JSON(label="Settings of each picture (stored in its PNG)", elem_id="image-settings")
+            generated = gr.State(None, time_to_live=3600)
+    gr.Examples(EXAMPLES["detail"], inputs=[prompt, seed], label="Vague → detailed prompts (same seed): the more the prompt says, the closer the picture")
+
+    post_inputs = [generated, brightness, contrast, saturation, sharpness, upscale]
+    backend.change(_backend_changed, [backend, model], [model, openai_settings, diffusion_settings, negative_prompt], api_visibility="private")
+    new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
+    run = gr.on(
+        [generate.click, prompt.submit],
+        generate_image,
+        inputs=[prompt, negative_prompt, backend, model, seed, num_images, num_inference_steps, guidance_scale, scheduler, base_url, api_key],
+        outputs=[gallery, settings_view, generated],
+        api_name="generate_image",
+        preprocess=False,
+    )
+    run.success(show_timeline, generated, [timeline_step, timeline_image], api_visibility="private").then(
+        apply_postprocessing, post_inputs, [gallery, settings_view], api_visibility="private"
+    )
+    timeline_step.change(timeline_frame, [generated, timeline_step], timeline_image, api_visibility="private", show_progress="hidden")
+    gr.on(
+        [s.release for s in (brightness, contrast, saturation, sharpness)] + [upscale.change],
+        apply_postprocessing, post_inputs, [gallery, settings_view], api_visibility="private",
+    )
+    png_file.upload(
+        restore_settings, png_file,
+        [prompt, negative_prompt, backend, model, seed, num_images, num_inference_steps, guidance_scale, scheduler,
+         brightness, contrast, saturation, sharpness, upscale],
+        api_visibility="private",
+    )

