@@ -4,7 +4,9 @@ same run, so that noise on a shared machine cancels out in the ratios.
 Prints GAN pictures/s (generate_pictures against a bare generator forward), diffusion latency for 4
 pictures (generate_image against a bare UNet + scheduler loop with the same guidance batch), and, so
 that speed is compared at equal quality, seconds per 4 pictures and the Fréchet distance to the real
-held-out pictures for several schedulers and step counts.
+held-out pictures for several schedulers and step counts. On a 2-core machine busy with other work
+(training), pass --threads 1: with 2 threads torch's workers wait on each other (the default 20 steps
+took 3.9 s with 2 threads and 1.4 s with 1 while two trainers ran).
 Run: make bench    (or .venv/bin/python benchmarks/bench_image.py --quick for a short check)
 """
 
@@ -17,7 +19,9 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import diffusers
 import torch
+import transformers
 from diffusers.utils.torch_utils import randn_tensor
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -33,7 +37,8 @@ GAN_PICTURES = 64
 REPEATS = 3
 DEFAULTS = ImageSettings(prompt=PROMPT)  # the app's default scheduler, steps, guidance and 4 pictures
 DDPM_STEPS, DDPM_STEPS_QUICK = 1000, 100
-# (scheduler, num_inference_steps) compared at equal quality; --quick leaves out those above DDPM_STEPS_QUICK.
+PICTURES, PICTURES_QUICK = 128, 16  # generated pictures per Fréchet distance
+# (scheduler, num_inference_steps) whose speed and quality are compared; --quick leaves out those over DDPM_STEPS_QUICK
 QUALITY_SETTINGS = [("dpm++", 10), ("dpm++", 15), ("dpm++", 20), ("euler", 20), ("ddim", 20), ("ddim", 50),
                     ("ddpm", 100), ("ddpm", 1000)]
 GOAL_SECONDS = 1.0
@@ -70,8 +75,8 @@ def machine() -> str:
 def gan_rates() -> tuple[float, float]:
     """Pictures/s of gan.generate_pictures (the app's path) and of the bare generator with a precomputed embedding."""
     seeds = list(range(GAN_PICTURES))
-    retry(lambda: gan.generate_pictures(PROMPT, seeds))  # warm-up: loads the text encoder and the generator
-    app = statistics.median(timed(lambda: gan.generate_pictures(PROMPT, seeds))[0] for _ in range(REPEATS))
+    retry(lambda: gan.generate_pictures([PROMPT] * len(seeds), seeds))  # warm-up: loads the text encoder and the generator
+    app = statistics.median(timed(lambda: gan.generate_pictures([PROMPT] * len(seeds), seeds))[0] for _ in range(REPEATS))
     generator, sentence = gan.load_gan(), encode([PROMPT]).sentence.expand(GAN_PICTURES, -1)
     gan.generate(generator, sentence, seeds)
     bare = statistics.median(timed(lambda: gan.generate(generator, sentence, seeds))[0] for _ in range(REPEATS))
@@ -100,7 +105,8 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
         latents = randn_tensor(shape, generator=generator, dtype=unet.dtype) * scheduler.init_noise_sigma
         for t in scheduler.timesteps:
             model_input = scheduler.scale_model_input(latents, t)
-            noise = unet(torch.cat([model_input] * 2), t, encoder_hidden_states=states, encoder_attention_mask=mask).sample
+            doubled = torch.cat([model_input] * 2)
+            noise = unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample
             unconditional, conditional = noise.chunk(2)
             noise = unconditional + DEFAULTS.guidance_scale * (conditional - unconditional)
             latents = scheduler.step(noise, t, latents, generator=generator).prev_sample
@@ -112,7 +118,7 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
 
 def quality(settings: list[tuple[str, int]], data: Path, count: int) -> tuple[list[float], float | None]:
     """Fréchet distance of `count` generated pictures (held-out captions, seed = index) to the real held-out
-    pictures, per setting; and real against other real pictures (the floor at this count), when there are enough."""
+    pictures, per setting; and, as a reference, that of the next `count` real held-out pictures (if there are)."""
     heldout = load_captioned(data, "heldout")
     count = min(count, len(heldout.images))
     captions = [record.captions[CAPTION_LEVEL] for record in heldout.records[:count]]
@@ -123,10 +129,10 @@ def quality(settings: list[tuple[str, int]], data: Path, count: int) -> tuple[li
         for scheduler, steps in settings:
             pictures = generate_for(replace(DEFAULTS, scheduler=scheduler, num_inference_steps=steps), captions)
             distances.append(frechet_distance(scorer.features(pictures * 2 - 1).numpy(), real))
-        floor = None
+        reference = None
         if len(heldout.images) >= 2 * count:
-            floor = frechet_distance(scorer.features(heldout.images[count : 2 * count]).numpy(), real)
-    return distances, floor
+            reference = frechet_distance(scorer.features(heldout.images[count : 2 * count]).numpy(), real)
+    return distances, reference
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -139,45 +145,48 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
     # DDPM at its native 1000 steps is over the app's limit: raise it for this process only.
     config.MAX_INFERENCE_STEPS = max(config.MAX_INFERENCE_STEPS, DDPM_STEPS)
     ddpm_steps = DDPM_STEPS_QUICK if args.quick else DDPM_STEPS
-    count = 16 if args.quick else 128
+    count = PICTURES_QUICK if args.quick else PICTURES
     settings = [(s, n) for s, n in QUALITY_SETTINGS if not args.quick or n <= DDPM_STEPS_QUICK]
     print(machine() + ("   --quick: small sizes, figures are rough" if args.quick else ""))
 
     app_rate, bare_rate = gan_rates()
-    print(f"\nGAN, {GAN_PICTURES} pictures per call{'':14}pictures/s")
-    print(f"  app path (generate_pictures){'':16}{app_rate:8.0f}")
-    print(f"  bare generator (gan.generate){'':15}{bare_rate:8.0f}")
-    print(f"  ratio app / bare{'':28}{app_rate / bare_rate:8.2f}x")
+    print(f"\n{'GAN, ' + str(GAN_PICTURES) + ' pictures per call':60}{'pictures/s':>10}")
+    print(f"  {'app path (generate_pictures)':58}{app_rate:10.0f}   median of {REPEATS}")
+    print(f"  {'bare generator (gan.generate)':58}{bare_rate:10.0f}   median of {REPEATS}")
+    print(f"  {'ratio app / bare':58}{app_rate / bare_rate:10.2f}x")
 
     loaded = retry(lambda: diffusion.load_pipeline(""))
     retry(lambda: generate_image(DEFAULTS))  # warm-up
     default_s = app_latency(DEFAULTS.scheduler, DEFAULTS.num_inference_steps, REPEATS)
     bare_s = bare_latency(loaded.pipeline, REPEATS)
     ddpm_s = app_latency("ddpm", ddpm_steps, 1)
-    defaults = f"{DEFAULTS.scheduler}, {DEFAULTS.num_inference_steps} steps, guidance {DEFAULTS.guidance_scale}"
-    print(f"\nDiffusion, {DEFAULTS.num_images} pictures of {loaded.pipeline.image_size} px{'':18}seconds")
-    print(f"  app path (generate_image), {defaults:26}{default_s:6.2f}   median of {REPEATS}")
-    print(f"  bare unet + scheduler loop, same settings{'':4}{bare_s:6.2f}   median of {REPEATS}")
-    print(f"  ratio app / bare (pipeline overhead){'':9}{default_s / bare_s:6.2f}x")
-    quick_note = f"   (--quick: {DDPM_STEPS_QUICK}, not {DDPM_STEPS} steps)" if args.quick else ""
-    print(f"  app path, ddpm, {ddpm_steps} steps{'':20}{ddpm_s:6.2f}   one run{quick_note}")
+    title = (f"Diffusion, {DEFAULTS.num_images} pictures of {loaded.pipeline.image_size} px, {DEFAULTS.scheduler}, "
+             f"{DEFAULTS.num_inference_steps} steps, guidance {DEFAULTS.guidance_scale:g}")
+    print(f"\n{title:60}{'seconds':>10}")
+    print(f"  {'app path (generate_image)':58}{default_s:10.2f}   median of {REPEATS}")
+    print(f"  {'bare unet + scheduler loop':58}{bare_s:10.2f}   median of {REPEATS}")
+    print(f"  {'ratio app / bare (pipeline overhead)':58}{default_s / bare_s:10.2f}x")
+    quick_note = f" (--quick: {DDPM_STEPS_QUICK}, not {DDPM_STEPS} steps)" if args.quick else ""
+    print(f"  {f'app path, ddpm, {ddpm_steps} steps':58}{ddpm_s:10.2f}   one run{quick_note}")
 
-    print(f"\nSpeed at equal quality: Fréchet distance of {count} pictures to the real held-out pictures (lower is closer)")
+    print(f"\nSpeed at equal quality: Fréchet distance of {count} pictures to the real held-out ones (lower: closer)")
     if not (args.data / "heldout").is_dir():
         print(f"  no dataset in {args.data}: build it with\n"
               f"  python -m playground.training.emoji_data --out {args.data} --size 32")
     else:
         latencies = {(DEFAULTS.scheduler, DEFAULTS.num_inference_steps): default_s, ("ddpm", ddpm_steps): ddpm_s}
-        distances, floor = quality(settings, args.data, count)
+        distances, reference = quality(settings, args.data, count)
         print(f"  {'scheduler':10}{'steps':>6}{'s / 4 pictures':>16}{'Fréchet distance':>18}")
         for (scheduler, steps), fd in zip(settings, distances):
             seconds = latencies.get((scheduler, steps)) or app_latency(scheduler, steps, 1)
             print(f"  {scheduler:10}{steps:6d}{seconds:16.2f}{fd:18.2f}")
-        if floor is not None:
-            print(f"  {'real pictures, other held-out rows':34}{floor:18.2f}   (the floor at {count} pictures)")
+        if reference is not None:
+            print(f"  {'reference: real held-out rows ' + str(count) + '-' + str(2 * count - 1):32}{reference:18.2f}")
 
     verdict = "PASS" if default_s <= GOAL_SECONDS else "FAIL"
     print(f"\nGoal: {DEFAULTS.num_images} pictures in <= {GOAL_SECONDS:g} s on this CPU at default quality: "

@@ -83,7 +83,7 @@ def generate_image(
 ) -> GeneratedImages:
     """Pictures for the settings; on_step(done, total) reports denoising progress."""
     if settings.backend == "gan":
-        images = gan.generate_pictures(settings.prompt, settings.seeds)
+        images = gan.generate_pictures([settings.prompt] * settings.num_images, settings.seeds)
         return GeneratedImages(images, [settings.for_image(s) for s in settings.seeds])
     if settings.backend == "openai":
         images = openai_images.generate_pictures(
@@ -92,7 +92,35 @@ def generate_image(
         return GeneratedImages(images, [settings.for_image(0) for _ in images])
     loaded = diffusion.load_pipeline(settings.model)
     images, timeline = diffusion.run_pipeline(
-        loaded, settings.prompt, settings.negative_prompt, settings.seeds, settings.num_inference_steps,
+        loaded, [settings.prompt] * settings.num_images, settings.negative_prompt, settings.seeds, settings.num_inference_steps,
         settings.guidance_scale, settings.scheduler, on_step,
     )
     return GeneratedImages(images, [settings.for_image(s) for s in settings.seeds], timeline)
+
+
+def generate_batch(settings: ImageSettings, prompts: list[str], seeds: list[int]) -> list[Image.Image]:
+    """One picture per (prompt, seed) pair with the other settings shared, in batches of MAX_NUM_IMAGES.
+
+    What evaluations and comparisons use: many prompts at once cost less than one call each.
+    Only our own models (gan, diffusion) take several prompts per batch.
+    """
+    if len(prompts) != len(seeds):
+        raise ValueError(f"prompts and seeds must pair up, got {len(prompts)} prompts and {len(seeds)} seeds")
+    if settings.backend == "openai":
+        raise ValueError("backend must be 'gan' or 'diffusion' for a batch of prompts, got 'openai'")
+    for prompt in prompts:
+        check_text("prompt", prompt, config.MAX_PROMPT_CHARS, required=False)
+    for seed in seeds:
+        check_int("seed", seed, 0, config.MAX_SEED)
+    pictures: list[Image.Image] = []
+    step = config.MAX_NUM_IMAGES
+    for start in range(0, len(prompts), step):
+        part, part_seeds = prompts[start : start + step], seeds[start : start + step]
+        if settings.backend == "gan":
+            pictures += gan.generate_pictures(part, part_seeds)
+        else:
+            pictures += diffusion.run_pipeline(
+                diffusion.load_pipeline(settings.model), part, settings.negative_prompt, part_seeds,
+                settings.num_inference_steps, settings.guidance_scale, settings.scheduler,
+            )[0]
+    return pictures

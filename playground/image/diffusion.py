@@ -199,7 +199,7 @@ def _decode_for_timeline(pipeline: DiffusionPipeline, tensors: dict) -> torch.Te
 
 def run_pipeline(
     loaded: LoadedPipeline,
-    prompt: str,
+    prompts: list[str],
     negative_prompt: str,
     seeds: list[int],
     num_inference_steps: int,
@@ -207,7 +207,7 @@ def run_pipeline(
     scheduler: str,
     on_step: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Image.Image], list[tuple[int, list[Image.Image]]]]:
-    """One picture per seed, and the timeline: (step, the predicted pictures) every few steps."""
+    """One picture per (prompt, seed) pair, and the timeline: (step, the predicted pictures) every few steps."""
     pipeline = loaded.pipeline
     every = max(1, num_inference_steps // TIMELINE_FRAMES)
     timeline: list[tuple[int, list[Image.Image]]] = []
@@ -224,13 +224,13 @@ def run_pipeline(
 
     kwargs = {}
     if negative_prompt:
-        kwargs["negative_prompt"] = negative_prompt
+        kwargs["negative_prompt"] = [negative_prompt] * len(prompts)
     with loaded.lock:
         pipeline.scheduler = SCHEDULERS[scheduler].from_config(pipeline.scheduler.config)
         try:
             images = pipeline(
-                prompt=prompt,
-                num_images_per_prompt=len(seeds),
+                prompt=prompts,
+                num_images_per_prompt=1,
                 num_inference_steps=num_inference_steps,
                 guidance_scale=guidance_scale,
                 generator=[torch.Generator().manual_seed(s) for s in seeds],

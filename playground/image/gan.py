@@ -9,8 +9,8 @@ a projection (its score includes the dot product of the prompt's embedding with 
 """
 
 import json
-from itertools import pairwise
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import torch
@@ -140,8 +140,8 @@ def load_gan() -> Generator:
     return registry.load(("gan", str(config.GAN_MODEL_DIR)), lambda: load_generator(config.GAN_MODEL_DIR))
 
 
-def generate_pictures(prompt: str, seeds: list[int]) -> list[Image.Image]:
-    """One picture per seed for prompt ("" for a random picture with no prompt)."""
-    sentence = encode([prompt]).sentence.expand(len(seeds), -1)
+def generate_pictures(prompts: list[str], seeds: list[int]) -> list[Image.Image]:
+    """One picture per (prompt, seed) pair (prompt "" for a random picture)."""
+    sentence = encode(prompts).sentence
     pixels = generate(load_gan(), sentence, seeds).permute(0, 2, 3, 1).mul(255).round().to(torch.uint8).numpy()
     return [Image.fromarray(p) for p in pixels]

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from playground import config
-from playground.image import ImageSettings, generate_image
+from playground.image import ImageSettings, generate_batch, generate_image
 from playground.image.scorer import adherence, frechet_distance, load_default_scorer
 from playground.image.text_encoder import encode
 from playground.training.captioned import load_captioned
@@ -43,13 +43,9 @@ def _to_tensor(pictures: list) -> torch.Tensor:
     return torch.from_numpy(np.stack([np.asarray(p.convert("RGB")) for p in pictures])).permute(0, 3, 1, 2).float() / 255
 
 
-def generate_for(settings: ImageSettings, captions: list[str], batch: int = 8) -> torch.Tensor:
+def generate_for(settings: ImageSettings, captions: list[str]) -> torch.Tensor:
     """One picture per caption (seed = its index), as a B x 3 x S x S tensor in [0, 1]."""
-    pictures = []
-    for i, caption in enumerate(captions):
-        one = ImageSettings(**{**settings.__dict__, "prompt": caption, "seed": i, "num_images": 1})
-        pictures += generate_image(one).images
-    return _to_tensor(pictures)
+    return _to_tensor(generate_batch(settings, captions, list(range(len(captions)))))
 
 
 def evaluate(settings: ImageSettings, data: Path, limit: int | None = None) -> dict:

@@ -210,8 +210,9 @@ def build_image_tab() -> None:
     )
     timeline_step.change(timeline_frame, [generated, timeline_step], timeline_image, api_visibility="private", show_progress="hidden")
     gr.on(
-        [s.release for s in (brightness, contrast, saturation, sharpness)] + [upscale.change],
+        [s.change for s in (brightness, contrast, saturation, sharpness, upscale)],
         apply_postprocessing, post_inputs, [gallery, settings_view], api_visibility="private",
+        trigger_mode="always_last", show_progress="hidden",
     )
     png_file.upload(
         restore_settings, png_file,

@@ -58,7 +58,7 @@ def ours(tmp_path_factory) -> diffusion.LoadedPipeline:
 
 
 def run(loaded, seeds=(0,), steps=4, guidance=3.0, scheduler="dpm++", negative="", on_step=None, prompt="a red apple"):
-    return diffusion.run_pipeline(loaded, prompt, negative, list(seeds), steps, guidance, scheduler, on_step)
+    return diffusion.run_pipeline(loaded, [prompt] * len(seeds), negative, list(seeds), steps, guidance, scheduler, on_step)
 
 
 def test_our_pipeline_loads_from_its_folder_as_a_text_to_image_pipeline_once(ours):
@@ -177,14 +177,14 @@ def test_stable_diffusion_folder_loads_and_its_timeline_decodes_latents_through_
     vae = loaded.pipeline.vae
     decode, decoded = vae.decode, []
     monkeypatch.setattr(vae, "decode", lambda latents, **kw: decoded.append(len(latents)) or decode(latents, **kw))
-    images, timeline = diffusion.run_pipeline(loaded, "a red apple", "blurry", [1, 2], 3, 3.0, "ddim")
+    images, timeline = diffusion.run_pipeline(loaded, ["a red apple"] * 2, "blurry", [1, 2], 3, 3.0, "ddim")
     assert len(images) == 2 and all(image.size == (SIZE, SIZE) for image in images)
     assert not np.array_equal(*pixels(images))
     assert [step for step, _ in timeline] == [1, 2, 3]
     for _, pictures in timeline:
         assert len(pictures) == 2 and all(p.size == (SIZE, SIZE) and p.mode == "RGB" for p in pictures)
     assert decoded == [2, 2, 2]  # two steps of the timeline and the final pictures went through the VAE
-    again, _ = diffusion.run_pipeline(loaded, "a red apple", "blurry", [1, 2], 3, 3.0, "ddim")
+    again, _ = diffusion.run_pipeline(loaded, ["a red apple"] * 2, "blurry", [1, 2], 3, 3.0, "ddim")
     assert np.array_equal(pixels(images), pixels(again))
     registry.clear()
 

@@ -120,7 +120,7 @@ def test_diffusion_trainer_leaves_a_pipeline_that_loads_and_generates(trained):
     try:
         loaded = diffusion.load_pipeline(str(out))
         assert isinstance(loaded.pipeline, diffusion.TextToImagePipeline)
-        images, timeline = diffusion.run_pipeline(loaded, "a red apple", "", [0, 1], 2, 3.0, "dpm++")
+        images, timeline = diffusion.run_pipeline(loaded, ["a red apple"] * 2, "", [0, 1], 2, 3.0, "dpm++")
     finally:
         registry.clear()
     assert [image.size for image in images] == [(SIZE, SIZE)] * 2
