@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny model saved to disk, the embedded model, and the real app on a free port."""
 
+import json
 import os
 import shutil
 import socket
@@ -29,6 +30,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def call_raw(app: "RunningApp", api_name: str, data_json: str) -> str:
+    """Gradio's plain HTTP API: POST the inputs, then read the event stream of the result."""
+    request = urllib.request.Request(
+        f"{app.url}/gradio_api/call/{api_name}", data=data_json.encode(), headers={"content-type": "application/json"}
+    )
+    event_id = json.load(urllib.request.urlopen(request, timeout=30))["event_id"]
+    return urllib.request.urlopen(f"{app.url}/gradio_api/call/{api_name}/{event_id}", timeout=120).read().decode()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import urllib.request
 import openai
 import pytest
 import torch
-from conftest import SERVER_API_KEY
+from conftest import SERVER_API_KEY, call_raw
 from gradio_client import Client
 
 from playground.text import local
@@ -77,13 +77,6 @@ def test_next_token_distribution_is_softmax_of_the_model_logits(client, embedded
 def test_bad_input_gets_a_message_naming_the_parameter(client, kwargs, message):
     with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")):
         generate(client, **kwargs)
-
-
-def call_raw(app, api_name: str, data_json: str) -> str:
-    """Gradio's plain HTTP API: POST the inputs, then read the event stream of the result."""
-    request = urllib.request.Request(f"{app.url}/gradio_api/call/{api_name}", data=data_json.encode(), headers={"content-type": "application/json"})
-    event_id = json.load(urllib.request.urlopen(request, timeout=30))["event_id"]
-    return urllib.request.urlopen(f"{app.url}/gradio_api/call/{api_name}/{event_id}", timeout=60).read().decode()
 
 
 def test_nan_sent_over_raw_http_is_refused_and_the_server_keeps_serving(app, client):

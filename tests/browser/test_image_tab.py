@@ -1,0 +1,68 @@
+"""The Image tab in a real browser (headless Chromium) against the real app and our shipped image models."""
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from playground import config
+from playground.image import metadata
+
+pytestmark = pytest.mark.browser
+
+FIRST_PICTURES_TIMEOUT_MS = 180_000  # the first request of a fresh machine also loads the models
+SCREENSHOT = "/tmp/image_tab.png"
+
+
+def gallery_sources(page: Page) -> list[str]:
+    return page.locator("#image-gallery img").evaluate_all("images => images.map(image => image.src)")
+
+
+def generate(page: Page, prompt: str) -> None:
+    page.get_by_role("tab", name="Image").click()
+    page.locator("#image-prompt textarea").fill(prompt)
+    page.locator("#image-generate").click()
+    expect(page.locator("#image-gallery img")).to_have_count(4, timeout=FIRST_PICTURES_TIMEOUT_MS)
+
+
+def wait_until(condition, what: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up after {timeout_s} s waiting until {what}"
+        time.sleep(0.1)
+
+
+def set_number(page: Page, label: str, value: float) -> None:
+    number = page.get_by_label(f"number input for {label}")
+    number.fill(str(value))
+    number.press("Enter")
+
+
+def test_generate_then_sharpen_then_download_a_png_that_restores_its_settings(page, tmp_path):
+    if not (config.DIFFUSION_MODEL_DIR / "model_index.json").is_file():
+        pytest.fail("the shipped diffusion model is missing from assets/models")
+    generate(page, "a red apple")
+    timeline = page.locator("#image-timeline-step")
+    expect(timeline).to_be_visible()
+    expect(page.locator("#image-timeline img")).to_be_visible()
+    before = gallery_sources(page)
+
+    set_number(page, "Sharpness", 2.5)
+    expect(page.locator("#image-settings")).to_contain_text('"sharpness": 2.5', timeout=30_000)
+    wait_until(lambda: gallery_sources(page) != before, "the gallery shows the sharpened pictures")
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    page.locator("#image-gallery img").first.click()
+    with page.expect_download() as download:
+        page.locator("#image-gallery").get_by_role("button", name="Download").first.click()
+    path = tmp_path / "picture.png"
+    download.value.save_as(path)
+    settings = metadata.read_settings(path)
+    assert settings["prompt"] == "a red apple" and settings["seed"] == 0
+    assert settings["backend"] == "diffusion" and settings["postprocess"]["sharpness"] == 2.5
+
+    page.locator("#image-prompt textarea").fill("something else")
+    page.get_by_text("PNG info: drop a picture").click()
+    page.locator("#image-png-info input[type=file]").set_input_files(str(path))
+    expect(page.locator("#image-prompt textarea")).to_have_value("a red apple", timeout=30_000)
+    expect(page.get_by_label("number input for Sharpness")).to_have_value("2.5")
