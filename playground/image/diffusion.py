@@ -56,10 +56,18 @@ class TextToImagePipeline(DiffusionPipeline):
     def image_size(self) -> int:
         return self.unet.config.sample_size * FOLD
 
-    def _predicted_original(self, latents: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """The clean image the model sees through the noise at step t (for the timeline; any scheduler)."""
-        alpha = self.scheduler.alphas_cumprod[int(t.round())].to(latents.dtype)
-        return (latents - (1 - alpha).sqrt() * noise) / alpha.sqrt()
+    def _predicted_original(self, model_input: torch.Tensor, output: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The clean picture the model sees through the noise at step t (for the timeline; any scheduler).
+
+        model_input is the noisy picture at the variance-preserving scale, whatever the scheduler.
+        """
+        alpha = self.scheduler.alphas_cumprod[int(t.round())].to(model_input.dtype)
+        kind = self.scheduler.config.prediction_type
+        if kind == "v_prediction":
+            return alpha.sqrt() * model_input - (1 - alpha).sqrt() * output
+        if kind == "sample":
+            return output
+        return (model_input - (1 - alpha).sqrt() * output) / alpha.sqrt()
 
     @torch.no_grad()
     def __call__(
@@ -105,14 +113,14 @@ class TextToImagePipeline(DiffusionPipeline):
         for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
             model_input = self.scheduler.scale_model_input(latents, t)
             doubled = torch.cat([model_input] * 2) if guided else model_input
-            noise = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample
+            output = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample
             if guided:
-                unconditional, conditional = noise.chunk(2)
-                noise = unconditional + guidance_scale * (conditional - unconditional)
+                unconditional, conditional = output.chunk(2)
+                output = unconditional + guidance_scale * (conditional - unconditional)
             if callback_on_step_end is not None:
-                tensors = {"latents": latents, "predicted_original": self._predicted_original(model_input, noise, t)}
+                tensors = {"latents": latents, "predicted_original": self._predicted_original(model_input, output, t)}
                 callback_on_step_end(self, i, t, {k: tensors[k] for k in callback_on_step_end_tensor_inputs})
-            latents = self.scheduler.step(noise, t, latents, generator=generator).prev_sample
+            latents = self.scheduler.step(output, t, latents, generator=generator).prev_sample
 
         # 5. Decode: unfold the cells back into pixels
         images = to_pixels(latents)

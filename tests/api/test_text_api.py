@@ -1,8 +1,6 @@
 """The Text tab's endpoints over real HTTP: the app runs as `python app.py` with the embedded model."""
 
-import json
 import time
-import urllib.request
 
 import openai
 import pytest
