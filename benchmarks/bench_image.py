@@ -37,7 +37,7 @@ GAN_PICTURES = 64
 REPEATS = 3
 DEFAULTS = ImageSettings(prompt=PROMPT)  # the app's default scheduler, steps, guidance and 4 pictures
 DDPM_STEPS, DDPM_STEPS_QUICK = 1000, 100
-PICTURES, PICTURES_QUICK = 128, 16  # generated pictures per Fréchet distance
+PICTURES, PICTURES_QUICK = 64, 16  # generated pictures per Fréchet distance
 # (scheduler, num_inference_steps) whose speed and quality are compared; --quick leaves out those over DDPM_STEPS_QUICK
 QUALITY_SETTINGS = [("dpm++", 10), ("dpm++", 15), ("dpm++", 20), ("euler", 20), ("ddim", 20), ("ddim", 50),
                     ("ddpm", 100), ("ddpm", 1000)]

@@ -53,6 +53,8 @@ class EMA:
         decay = min(self.decay, (1 + step) / (10 + step))  # warm up: early weights are forgotten fast
         for ema, live in zip(self.model.parameters(), model.parameters(), strict=True):
             ema.lerp_(live, 1 - decay)
+        for ema, live in zip(self.model.buffers(), model.buffers(), strict=True):  # batch-norm statistics
+            ema.copy_(live)
 
 
 def _flat(state: dict, prefix: str = "") -> dict[str, torch.Tensor]:
