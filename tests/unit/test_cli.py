@@ -30,3 +30,29 @@ def test_cli_bad_input_prints_the_message_and_exits_2():
     assert result.returncode == 2
     assert result.stderr.strip() == "error: temperature must be between 0 and 2, got 3.0"
     assert "Traceback" not in result.stderr
+
+
+def test_cli_writes_pngs_that_carry_their_settings(tmp_path):
+    import torch
+    from diffusers import DDPMScheduler, UNet2DConditionModel
+
+    from playground.image import metadata
+    from playground.training.diffusion import BETA_SCHEDULE, export, unet_config
+
+    torch.manual_seed(0)
+    export(tmp_path / "pipeline", UNet2DConditionModel(**unet_config(32, tiny=True)), DDPMScheduler(beta_schedule=BETA_SCHEDULE))
+    out = tmp_path / "apple.png"
+    result = run_cli("image", "a red apple", "--model", str(tmp_path / "pipeline"), "--seed", "3", "--num-images", "2",
+                     "--num-inference-steps", "2", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    paths = [tmp_path / "apple-1.png", tmp_path / "apple-2.png"]
+    assert result.stdout.split() == [str(p) for p in paths]
+    assert [metadata.read_settings(p)["seed"] for p in paths] == [3, 4]
+    assert metadata.read_settings(paths[0])["prompt"] == "a red apple"
+
+
+def test_cli_image_bad_input_prints_the_message_and_exits_2(tmp_path):
+    result = run_cli("image", "a red apple", "--num-inference-steps", "0", "-o", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: num_inference_steps must be between 1 and 200, got 0"
+    assert not (tmp_path / "x.png").exists()
