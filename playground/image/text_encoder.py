@@ -56,12 +56,18 @@ def load_text_encoder() -> TextEncoder:
 
 @torch.inference_mode()
 def encode(prompts: list[str], encoder: TextEncoder | None = None) -> TextEncoding:
-    """Token states, mask and sentence embeddings of prompts ("" is the unconditional prompt)."""
+    """Token states, mask and sentence embeddings of prompts ("" is the unconditional prompt).
+
+    Each distinct prompt is encoded once: a batch of pictures usually repeats one prompt.
+    """
     encoder = encoder or load_text_encoder()
+    position = {prompt: i for i, prompt in enumerate(dict.fromkeys(prompts))}
+    distinct = list(position)
     batch = encoder.tokenizer(
-        prompts, padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+        distinct, padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
     ).to(encoder.model.device)
     states = encoder.model(**batch).last_hidden_state
     mask = batch["attention_mask"]
     summed = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-    return TextEncoding(states, mask, torch.nn.functional.normalize(summed, dim=-1))
+    rows = torch.tensor([position[p] for p in prompts], device=states.device)
+    return TextEncoding(states[rows], mask[rows], torch.nn.functional.normalize(summed, dim=-1)[rows])
