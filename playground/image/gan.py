@@ -8,22 +8,18 @@ conditional batch norm (every block's scale and shift depend on it), and the dis
 a projection (its score includes the dot product of the prompt's embedding with its image features).
 """
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 import torch
 from PIL import Image
-from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.utils import spectral_norm
 
 from playground import config, registry
 from playground.image.text_encoder import EMBEDDING_DIM, encode
-
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
+from playground.image.weights import load_weights, read_config, save_model
 
 
 @dataclass
@@ -114,18 +110,12 @@ class Discriminator(nn.Module):
 
 def save_generator(generator: Generator, folder: Path) -> None:
     """config.json + model.safetensors, the folder load_generator reads."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_FILE).write_text(json.dumps(asdict(generator.config), indent=1) + "\n")
-    save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, folder / WEIGHTS_FILE)
+    save_model(generator, generator.config, folder)
 
 
 def load_generator(folder: Path) -> Generator:
     """A generator saved by save_generator, ready to sample."""
-    if not (folder / CONFIG_FILE).is_file():
-        raise ValueError(f"GAN folder {str(folder)!r} has no {CONFIG_FILE}")
-    generator = Generator(GANConfig(**json.loads((folder / CONFIG_FILE).read_text())))
-    generator.load_state_dict(load_file(folder / WEIGHTS_FILE))
-    return generator.eval()
+    return load_weights(Generator(GANConfig(**read_config(folder, "GAN"))), folder)
 
 
 @torch.no_grad()

@@ -6,21 +6,17 @@ picture lands near its own captions. Adherence is the cosine similarity of the t
 idea at emoji scale. Pictures of any size are resized to the scorer's input size first.
 """
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from playground import config, registry
 from playground.image.text_encoder import EMBEDDING_DIM
-
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
+from playground.image.weights import load_weights, read_config, save_model
 
 
 @dataclass
@@ -76,17 +72,11 @@ def adherence(scorer: Scorer, images: torch.Tensor, sentence: torch.Tensor) -> t
 
 
 def save_scorer(scorer: Scorer, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_FILE).write_text(json.dumps(asdict(scorer.config), indent=1) + "\n")
-    save_file({k: v.contiguous() for k, v in scorer.state_dict().items()}, folder / WEIGHTS_FILE)
+    save_model(scorer, scorer.config, folder)
 
 
 def load_scorer(folder: Path) -> Scorer:
-    if not (folder / CONFIG_FILE).is_file():
-        raise ValueError(f"scorer folder {str(folder)!r} has no {CONFIG_FILE}")
-    scorer = Scorer(ScorerConfig(**json.loads((folder / CONFIG_FILE).read_text())))
-    scorer.load_state_dict(load_file(folder / WEIGHTS_FILE))
-    return scorer.eval()
+    return load_weights(Scorer(ScorerConfig(**read_config(folder, "scorer"))), folder)
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
