@@ -23,7 +23,6 @@ from diffusers import DDPMScheduler, UNet2DConditionModel
 from playground.image.diffusion import FOLD, TextToImagePipeline
 from playground.image.text_encoder import EMBEDDING_DIM
 from playground.training import loop
-from playground.training.captioned import load_captioned
 
 CAPTION_DROPOUT = 0.1  # share of captions replaced by "" (the unconditional prompt for guidance)
 EMA_DECAY = 0.999
@@ -60,19 +59,14 @@ def export(out: Path, unet: UNet2DConditionModel, scheduler: DDPMScheduler) -> N
 
 def main(argv: list[str] | None = None) -> int:
     args = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0]).parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    data = load_captioned(args.data, "train")
+    data, generator = loop.start(args)
     image_size = data.images.shape[-1]
     unet = UNet2DConditionModel(**unet_config(image_size, args.tiny)).to(args.device)
     scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction")
     ema = loop.EMA(unet, EMA_DECAY)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
-    generator = torch.Generator().manual_seed(args.seed)
     step = loop.load_checkpoint(args.out, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator)
-    print(f"UNet {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M parameters, {len(data.images)} images, "
-          f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
+    loop.announce("UNet", unet, data, step)
     alphas = scheduler.alphas_cumprod.to(args.device)
     states, masks = data.token_states, data.attention_mask
     progress = loop.Progress()

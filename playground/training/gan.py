@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from playground.image.gan import Discriminator, GANConfig, Generator, save_generator
 from playground.training import loop
-from playground.training.captioned import load_captioned, shift
+from playground.training.captioned import shift
 
 CAPTION_DROPOUT = 0.1
 EMA_DECAY = 0.999
@@ -29,21 +29,15 @@ MODE_SEEKING = 0.1  # weight of the mode-seeking term: two noises, same prompt, 
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.gan", __doc__.splitlines()[0])
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    data = load_captioned(args.data, "train")
+    data, rng = loop.start(args)
     config = GANConfig(image_size=data.images.shape[-1], width=8 if args.tiny else 32)
     generator, discriminator = Generator(config).to(args.device), Discriminator(config).to(args.device)
     ema = loop.EMA(generator, EMA_DECAY)
     opt_g = torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.0, 0.9))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=args.lr, betas=(0.0, 0.9))
-    rng = torch.Generator().manual_seed(args.seed)
     modules = {"generator": generator, "discriminator": discriminator, "ema": ema.model}
     step = loop.load_checkpoint(args.out, modules, {"opt_g": opt_g, "opt_d": opt_d}, rng)
-    count = sum(p.numel() for p in generator.parameters()) / 1e6
-    print(f"generator {count:.2f} M parameters, {len(data.images)} images, "
-          f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
+    loop.announce("generator", generator, data, step)
     progress = loop.Progress()
     while step < args.steps:
         rows, caption = data.sample(args.batch_size, rng)

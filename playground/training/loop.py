@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from playground import config
+from playground.training.captioned import CaptionedImages, load_captioned
 
 CHECKPOINT = "checkpoint"
 
@@ -34,6 +35,20 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="a tiny model, for tests of the training code")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return p
+
+
+def start(args: argparse.Namespace) -> tuple[CaptionedImages, torch.Generator]:
+    """Apply the thread and seed options; the training split and the random generator that draws batches."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    return load_captioned(args.data, "train"), torch.Generator().manual_seed(args.seed)
+
+
+def announce(name: str, model: torch.nn.Module, data: CaptionedImages, step: int) -> None:
+    """The first line of a training log: model size, data size, and whether the run resumes."""
+    print(f"{name} {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, {len(data.images)} images, "
+          f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
 
 
 def autocast(device: str) -> torch.autocast:

@@ -15,22 +15,17 @@ import torch.nn.functional as F
 
 from playground.image.scorer import Scorer, ScorerConfig, save_scorer
 from playground.training import loop
-from playground.training.captioned import load_captioned, shift
+from playground.training.captioned import shift
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.scorer", __doc__.splitlines()[0])
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    data = load_captioned(args.data, "train")
+    data, rng = loop.start(args)
     scorer = Scorer(ScorerConfig(image_size=data.images.shape[-1], width=8 if args.tiny else 32)).to(args.device)
     optimizer = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.05)
-    rng = torch.Generator().manual_seed(args.seed)
     step = loop.load_checkpoint(args.out, {"scorer": scorer}, {"optimizer": optimizer}, rng)
-    print(f"scorer {sum(p.numel() for p in scorer.parameters()) / 1e6:.2f} M parameters, {len(data.images)} images, "
-          f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
+    loop.announce("scorer", scorer, data, step)
     progress = loop.Progress()
     while step < args.steps:
         rows, caption = data.sample(args.batch_size, rng)
