@@ -69,6 +69,14 @@ def _messages(body: dict) -> list[dict[str, str]]:
     return checked
 
 
+async def _json_object(request: Request) -> dict:
+    """The request's JSON body; ValueError (answered with 400) when it is not a JSON object."""
+    body = await request.json()  # malformed JSON raises json.JSONDecodeError, a ValueError
+    if not isinstance(body, dict):
+        raise ValueError("the request body must be a JSON object")
+    return body
+
+
 def _given(body: dict, name: str, default: object) -> object:
     value = body.get(name)
     return default if value is None else value
@@ -120,9 +128,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
     if not _authorized(request):
         return _unauthorized()
     try:
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ValueError("the request body must be a JSON object")
+        body = await _json_object(request)
         model = body.get("model")
         if model not in config.TEXT_MODELS:
             return _error(404, f"model {model!r} does not exist here; see /v1/models", "invalid_request_error", "model_not_found")
@@ -204,9 +210,7 @@ async def image_generations(request: Request) -> JSONResponse:
     if not _authorized(request):
         return _unauthorized()
     try:
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ValueError("the request body must be a JSON object")
+        body = await _json_object(request)
         model = body.get("model") or config.OWN_DIFFUSION_MODEL
         if model not in IMAGE_MODELS:
             return _error(404, f"model {model!r} does not exist here; image models: {', '.join(IMAGE_MODELS)}",
