@@ -41,6 +41,15 @@ def call_raw(app: "RunningApp", api_name: str, data_json: str) -> str:
     return urllib.request.urlopen(f"{app.url}/gradio_api/call/{api_name}/{event_id}", timeout=120).read().decode()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread: tiny models on a busy 2-core machine run faster without a second thread that mostly waits."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A 2-layer Llama with a word-level tokenizer and a chat template, saved like any hub model."""

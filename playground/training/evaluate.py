@@ -39,13 +39,13 @@ def picture_colours(picture: np.ndarray) -> list[str]:
     return colour_words(np.dstack([picture, alpha]))
 
 
-def _to_tensor(pictures: list) -> torch.Tensor:
+def pictures_tensor(pictures: list) -> torch.Tensor:
     return torch.from_numpy(np.stack([np.asarray(p.convert("RGB")) for p in pictures])).permute(0, 3, 1, 2).float() / 255
 
 
 def generate_for(settings: ImageSettings, captions: list[str]) -> torch.Tensor:
     """One picture per caption (seed = its index), as a B x 3 x S x S tensor in [0, 1]."""
-    return _to_tensor(generate_batch(settings, captions, list(range(len(captions)))))
+    return pictures_tensor(generate_batch(settings, captions, list(range(len(captions)))))
 
 
 def evaluate(settings: ImageSettings, data: Path, limit: int | None = None) -> dict:

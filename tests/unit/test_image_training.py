@@ -20,6 +20,8 @@ from playground.training import gan as gan_trainer
 from playground.training import scorer as scorer_trainer
 from playground.training.emoji_data import DATA_PACKAGE, DATA_VERSION, EXTRACTED_MARKER, IMAGES_PACKAGE, IMAGES_VERSION
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SIZE = 32
 TRAINERS = {"diffusion": diffusion_trainer, "gan": gan_trainer, "scorer": scorer_trainer}
 # (label, emojibase group, subgroup, tags, colour, shape): group and subgroup are orders in messages.json below
@@ -31,15 +33,6 @@ EMOJI = [
     ("purple heart", 0, 14, ["love"], (140, 60, 200), "square"),
     ("brown square", 8, 98, ["shape"], (150, 100, 60), "square"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: the models are tiny, and on a busy 2-core machine a second thread mostly waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fake_packages(cache_dir):

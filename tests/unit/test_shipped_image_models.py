@@ -9,7 +9,7 @@ from playground import config
 from playground.image import ImageSettings, generate_image
 from playground.image.scorer import adherence, load_default_scorer
 from playground.image.text_encoder import encode
-from playground.training.evaluate import COLOUR_PROMPTS, _to_tensor, picture_colours
+from playground.training.evaluate import COLOUR_PROMPTS, picture_colours, pictures_tensor
 
 pytestmark = pytest.mark.embedded
 BACKENDS = {"gan": {}, "diffusion": {"num_inference_steps": 20}}
@@ -49,7 +49,7 @@ def test_the_scorer_prefers_the_prompt_a_picture_was_made_from(backend):
     sentences = encode(prompts).sentence
     wins = 0
     for i, prompt in enumerate(prompts):
-        made = _to_tensor(pictures(backend, prompt, num_images=2))
+        made = pictures_tensor(pictures(backend, prompt, num_images=2))
         own = adherence(scorer, made, sentences[i].expand(len(made), -1)).mean()
         others = [adherence(scorer, made, sentences[j].expand(len(made), -1)).mean() for j in range(len(prompts)) if j != i]
         wins += own > max(others)
