@@ -4,6 +4,7 @@ without regenerating, and PNG files that carry their settings (drop one back to 
 import json
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 from PIL import Image
@@ -54,6 +55,7 @@ class Generated:
 
     images: list[Image.Image]
     settings: list[dict]
+    files: list[str]  # the pictures as saved, without post-processing
     timeline: list[tuple[int, Image.Image]]  # (step, the batch's predicted pictures side by side)
 
 
@@ -92,7 +94,7 @@ def generate_image(
     result = image.generate_image(settings, on_step, base_url, api_key)
     files = [str(metadata.save_png(picture, s)) for picture, s in zip(result.images, result.settings)]
     timeline = [(step, _side_by_side(pictures)) for step, pictures in result.timeline]
-    return files, result.settings, Generated(result.images, result.settings, timeline)
+    return files, result.settings, Generated(result.images, result.settings, files, timeline)
 
 
 @show_errors
@@ -102,6 +104,8 @@ def apply_postprocessing(generated: Generated | None, brightness: float, contras
     if generated is None:
         return gr.skip(), gr.skip()
     post = PostProcessing(brightness, contrast, saturation, sharpness, int(str(upscale).rstrip("×x")))
+    if post.is_identity and all(Path(f).is_file() for f in generated.files):
+        return generated.files, generated.settings  # nothing to apply: the generation's own PNGs (unless pruned)
     settings = [s if post.is_identity else {**s, "postprocess": post.as_dict()} for s in generated.settings]
     files = [str(metadata.save_png(postprocess(p, post), s)) for p, s in zip(generated.images, settings)]
     return files, settings
