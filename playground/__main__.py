@@ -1,4 +1,4 @@
-"""Command line: python -m playground text|image "prompt" [options]; see --help of each command.
+"""Command line: python -m playground text|image|video ... [options]; see --help of each command.
 
 Uses the same backend code as the app; bad input prints the message and exits with status 2.
 """
@@ -7,9 +7,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from playground import config, image, text
+from playground import config, image, text, video
 from playground.image import metadata
 from playground.text.sampling import SamplingSettings, next_token_distribution
+from playground.video import render
+from playground.video.motions import MOTIONS
 
 
 def _text_parser(commands: argparse._SubParsersAction) -> None:
@@ -75,14 +77,39 @@ def _run_image(args: argparse.Namespace) -> None:
         print(path)
 
 
+def _video_parser(commands: argparse._SubParsersAction) -> None:
+    defaults = video.VideoSettings()
+    parser = commands.add_parser("video", help="make a video frame by frame with the LSTM, from a prompt or a picture")
+    parser.add_argument("--prompt", default="", help="makes the start frame (unless --image is given); may name the motion")
+    parser.add_argument("--image", type=Path, default=None, help="a start picture instead of one made from the prompt")
+    parser.add_argument("--motion", default=defaults.motion, help=f"{video.AUTO_MOTION} (from the prompt's words) or one of {', '.join(MOTIONS)}")
+    parser.add_argument("--num-frames", type=int, default=defaults.num_frames)
+    parser.add_argument("--fps", type=int, default=defaults.fps)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--image-backend", default=defaults.image_backend, help=", ".join(video.START_BACKENDS))
+    parser.add_argument("-o", "--output", type=Path, default=Path("video.mp4"), help="an .mp4 (H.264) or a .gif")
+
+
+def _run_video(args: argparse.Namespace) -> None:
+    if args.output.suffix.lower() not in (".mp4", ".gif"):
+        raise ValueError(f"output must end in .mp4 or .gif, got {args.output.name!r}")
+    settings = video.VideoSettings(args.prompt, args.motion, args.num_frames, args.fps, args.seed, args.image_backend)
+    start = metadata.read_upload(args.image) if args.image else None
+    result = video.generate_video(settings, start)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write = render.write_gif if args.output.suffix.lower() == ".gif" else render.write_mp4
+    print(write(result.frames, settings.fps, result.settings, args.output), f"({result.settings['motion']})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     _text_parser(commands)
     _image_parser(commands)
+    _video_parser(commands)
     args = parser.parse_args(argv)
     try:
-        {"text": _run_text, "image": _run_image}[args.command](args)
+        {"text": _run_text, "image": _run_image, "video": _run_video}[args.command](args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

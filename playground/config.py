@@ -49,6 +49,8 @@ MAX_GUIDANCE_SCALE = 30.0
 MAX_NUM_IMAGES = 8
 MAX_UPLOAD_BYTES = int(_env("PLAYGROUND_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # files dropped on the app
 MAX_UPLOAD_PIXELS = 4096 * 4096  # larger pictures are refused before they are decoded
+MIN_FRAMES, MAX_FRAMES = 4, int(_env("PLAYGROUND_MAX_FRAMES", "64"))  # frames per video, the start frame included
+MIN_FPS, MAX_FPS = 2, 30
 # Candidates shown in the next-token view when top-k sampling is off (top_k = 0).
 DEFAULT_VIEW_CANDIDATES = 20
 
@@ -57,9 +59,14 @@ ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and exampl
 DIFFUSION_MODEL_DIR = ASSETS_DIR / "models" / OWN_DIFFUSION_MODEL
 GAN_MODEL_DIR = ASSETS_DIR / "models" / "emoji-gan"
 SCORER_MODEL_DIR = ASSETS_DIR / "models" / "emoji-scorer"
+VIDEO_MODEL_DIR = ASSETS_DIR / "models" / "emoji-video"
+VIDEO_SIZE = 64  # frames are VIDEO_SIZE pixels square, the size the video model was trained at
+VIDEO_FILE_SCALE = 4  # video files show each frame pixel as a 4x4 block (nearest neighbour), 256 px
 CACHE_DIR = Path(_env("PLAYGROUND_CACHE_DIR", str(Path.home() / ".cache" / "generative-playground")))
 HUB_TIMEOUT_S = float(_env("PLAYGROUND_HUB_TIMEOUT", "3"))
-MAX_LOADED_MODELS = int(_env("PLAYGROUND_MAX_LOADED_MODELS", "2"))
+# Our embedded models are a few MB each and one video uses three (text encoder, image model, LSTM): hold
+# enough that switching tabs does not reload them; hub models are the ones that weigh.
+MAX_LOADED_MODELS = int(_env("PLAYGROUND_MAX_LOADED_MODELS", "6"))
 DEVICE = _env("PLAYGROUND_DEVICE", "cpu")
 
 # Generated files: written here, and pruned so that they never pile up

@@ -19,7 +19,7 @@ from torch.nn.utils import spectral_norm
 
 from playground import config, registry
 from playground.image.text_encoder import EMBEDDING_DIM, encode
-from playground.image.weights import load_weights, read_config, save_model
+from playground.weights import load_weights, read_config, save_model
 
 
 @dataclass

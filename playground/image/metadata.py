@@ -67,8 +67,8 @@ def save_png(image: Image.Image, settings: dict) -> Path:
     return path
 
 
-def read_settings(data: bytes | Path | str) -> dict:
-    """The settings stored in a PNG written by save_png; ValueError for anything else."""
+def read_upload(data: bytes | Path | str) -> Image.Image:
+    """An uploaded picture (bytes or a file path), loaded only after its byte and pixel counts pass the limits."""
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path.is_file():
@@ -80,15 +80,22 @@ def read_settings(data: bytes | Path | str) -> dict:
     if len(data) > config.MAX_UPLOAD_BYTES:
         raise ValueError(f"file is too large: {len(data)} bytes, the limit is {config.MAX_UPLOAD_BYTES}")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > config.MAX_UPLOAD_PIXELS:
-                raise ValueError(f"picture is too large: {image.width}x{image.height} pixels, the limit is "
-                                 f"{config.MAX_UPLOAD_PIXELS} pixels")
-            if image.format != "PNG":
-                raise ValueError(f"file must be a PNG made by this app, got a {image.format} picture")
-            text = image.text.get(PARAMETERS_KEY)  # type: ignore[attr-defined]
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > config.MAX_UPLOAD_PIXELS:
+            raise ValueError(f"picture is too large: {image.width}x{image.height} pixels, the limit is "
+                             f"{config.MAX_UPLOAD_PIXELS} pixels")
+        image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
-        raise ValueError("file is not a picture: drop a PNG made by this app") from None
+        raise ValueError("file is not a picture (PNG, JPEG, WebP or GIF)") from None
+    return image
+
+
+def read_settings(data: bytes | Path | str) -> dict:
+    """The settings stored in a PNG written by save_png; ValueError for anything else."""
+    image = read_upload(data)
+    if image.format != "PNG":
+        raise ValueError(f"file must be a PNG made by this app, got a {image.format} picture")
+    text = image.text.get(PARAMETERS_KEY)  # type: ignore[attr-defined]
     if not text:
         raise ValueError("this PNG carries no settings: only pictures made by this app can be read back")
     try:

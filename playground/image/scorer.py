@@ -16,7 +16,7 @@ from torch import nn
 
 from playground import config, registry
 from playground.image.text_encoder import EMBEDDING_DIM
-from playground.image.weights import load_weights, read_config, save_model
+from playground.weights import load_weights, read_config, save_model
 
 
 @dataclass

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ema = loop.EMA(unet, EMA_DECAY)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
     step = loop.load_checkpoint(args.out, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator)
-    loop.announce("UNet", unet, data, step)
+    loop.announce("UNet", unet, f"{len(data.images)} images", step)
     alphas = scheduler.alphas_cumprod.to(args.device)
     states, masks = data.token_states, data.attention_mask
     progress = loop.Progress()

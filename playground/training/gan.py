@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=args.lr, betas=(0.0, 0.9))
     modules = {"generator": generator, "discriminator": discriminator, "ema": ema.model}
     step = loop.load_checkpoint(args.out, modules, {"opt_g": opt_g, "opt_d": opt_d}, rng)
-    loop.announce("generator", generator, data, step)
+    loop.announce("generator", generator, f"{len(data.images)} images", step)
     progress = loop.Progress()
     while step < args.steps:
         rows, caption = data.sample(args.batch_size, rng)

@@ -20,11 +20,12 @@ from playground.training.captioned import CaptionedImages, load_captioned
 CHECKPOINT = "checkpoint"
 
 
-def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """The options every trainer takes; trainers add their own."""
+def parser(prog: str, description: str, captioned: bool = True) -> argparse.ArgumentParser:
+    """The options every trainer takes (--data for those that read the captioned images); trainers add their own."""
     p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("--data", type=Path, default=config.CACHE_DIR / "data" / "emoji-32",
-                   help="the dataset folder written by python -m playground.training.emoji_data --size 32")
+    if captioned:
+        p.add_argument("--data", type=Path, default=config.CACHE_DIR / "data" / "emoji-32",
+                       help="the dataset folder written by python -m playground.training.emoji_data --size 32")
     p.add_argument("--out", type=Path, required=True, help="where the checkpoint and the exported model go")
     p.add_argument("--steps", type=int, default=10_000, help="total optimizer steps (a resumed run continues to this)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -37,17 +38,23 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
-def start(args: argparse.Namespace) -> tuple[CaptionedImages, torch.Generator]:
-    """Apply the thread and seed options; the training split and the random generator that draws batches."""
+def seeded(args: argparse.Namespace) -> torch.Generator:
+    """Apply the thread and seed options; the random generator that draws batches."""
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    return load_captioned(args.data, "train"), torch.Generator().manual_seed(args.seed)
+    return torch.Generator().manual_seed(args.seed)
 
 
-def announce(name: str, model: torch.nn.Module, data: CaptionedImages, step: int) -> None:
-    """The first line of a training log: model size, data size, and whether the run resumes."""
-    print(f"{name} {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, {len(data.images)} images, "
+def start(args: argparse.Namespace) -> tuple[CaptionedImages, torch.Generator]:
+    """seeded(args), with the training split of the captioned images."""
+    generator = seeded(args)
+    return load_captioned(args.data, "train"), generator
+
+
+def announce(name: str, model: torch.nn.Module, data: str, step: int) -> None:
+    """The first line of a training log: model size, data (e.g. "3400 images"), and whether the run resumes."""
+    print(f"{name} {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, {data}, "
           f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
 
 

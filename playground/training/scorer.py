@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer = Scorer(ScorerConfig(image_size=data.images.shape[-1], width=8 if args.tiny else 32)).to(args.device)
     optimizer = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.05)
     step = loop.load_checkpoint(args.out, {"scorer": scorer}, {"optimizer": optimizer}, rng)
-    loop.announce("scorer", scorer, data, step)
+    loop.announce("scorer", scorer, f"{len(data.images)} images", step)
     progress = loop.Progress()
     while step < args.steps:
         rows, caption = data.sample(args.batch_size, rng)

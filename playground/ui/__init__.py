@@ -7,6 +7,8 @@ from playground import config, openai_server
 from playground.ui.image import CSS as IMAGE_CSS
 from playground.ui.image import build_image_tab
 from playground.ui.text import build_text_tab
+from playground.ui.video import CSS as VIDEO_CSS
+from playground.ui.video import build_video_tab
 
 TITLE = "Generative Playground"
 
@@ -19,7 +21,9 @@ def build_app() -> gr.Blocks:
         with gr.Tab("Text"):
             build_text_tab()
         with gr.Tab("Image"):
-            build_image_tab()
+            image_gallery = build_image_tab()
+        with gr.Tab("Video"):
+            build_video_tab(image_gallery)
     app.queue(max_size=config.QUEUE_MAX_SIZE, default_concurrency_limit=config.CONCURRENCY_LIMIT)
     return app
 
@@ -30,5 +34,5 @@ def build_server() -> FastAPI:
     server.include_router(openai_server.router)
     return gr.mount_gradio_app(
         server, build_app(), path="/", show_error=False, footer_links=["api", "gradio"],
-        max_file_size=config.MAX_UPLOAD_BYTES, css=IMAGE_CSS,
+        max_file_size=config.MAX_UPLOAD_BYTES, css=IMAGE_CSS + VIDEO_CSS,
     )

@@ -158,8 +158,9 @@ def _backend_changed(backend: str, model: str):
     )
 
 
-def build_image_tab() -> None:
-    """Lay out the Image tab inside the current Blocks context and wire its events."""
+def build_image_tab() -> gr.Gallery:
+    """Lay out the Image tab inside the current Blocks context and wire its events; returns the gallery
+    (the Video tab can start from its pictures)."""
     with gr.Row():
         with gr.Column(scale=2):
             backend = gr.Radio(list(image.BACKENDS), value="diffusion", label="Backend", info="gan: one step, instant · diffusion: step-by-step denoising · openai: the OpenAI Images API or a compatible server", elem_id="image-backend")
@@ -224,3 +225,4 @@ def build_image_tab() -> None:
          brightness, contrast, saturation, sharpness, upscale],
         api_visibility="private",
     )
+    return gallery

@@ -6,8 +6,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import require
-from PIL import Image, ImageDraw
+from conftest import EMOJI, fake_packages, require
 from safetensors.torch import load_file
 
 from playground import registry
@@ -18,53 +17,11 @@ from playground.training import diffusion as diffusion_trainer
 from playground.training import emoji_data, loop
 from playground.training import gan as gan_trainer
 from playground.training import scorer as scorer_trainer
-from playground.training.emoji_data import DATA_PACKAGE, DATA_VERSION, EXTRACTED_MARKER, IMAGES_PACKAGE, IMAGES_VERSION
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SIZE = 32
 TRAINERS = {"diffusion": diffusion_trainer, "gan": gan_trainer, "scorer": scorer_trainer}
-# (label, emojibase group, subgroup, tags, colour, shape): group and subgroup are orders in messages.json below
-EMOJI = [
-    ("red apple", 4, 42, ["fruit"], (220, 30, 30), "circle"),
-    ("blue square", 8, 98, ["shape"], (40, 80, 220), "square"),
-    ("yellow circle", 8, 98, ["round"], (250, 210, 40), "circle"),
-    ("green apple", 4, 42, ["fruit"], (40, 180, 60), "circle"),
-    ("purple heart", 0, 14, ["love"], (140, 60, 200), "square"),
-    ("brown square", 8, 98, ["shape"], (150, 100, 60), "square"),
-]
-
-
-def fake_packages(cache_dir):
-    """The two npm packages as fetch_package leaves them extracted (see tests/unit/test_emoji_data.py)."""
-    images_root = cache_dir / f"{IMAGES_PACKAGE}-{IMAGES_VERSION}" / "package"
-    data_root = cache_dir / f"{DATA_PACKAGE}-{DATA_VERSION}" / "package"
-    pictures = images_root / "img" / "google" / "64"
-    pictures.mkdir(parents=True)
-    (data_root / "en").mkdir(parents=True)
-    codes = [f"{n:X}" for n in range(0x1F400, 0x1F4FF) if not emoji_data.is_heldout(f"{n:X}")][: len(EMOJI) - 1]
-    codes.append(next(f"{n:X}" for n in range(0x1F400, 0x1F4FF) if emoji_data.is_heldout(f"{n:X}")))
-    index, data = [], []
-    for order, (code, (label, group, subgroup, tags, colour, shape)) in enumerate(zip(codes, EMOJI)):
-        image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(image)
-        (draw.ellipse if shape == "circle" else draw.rectangle)((8, 8, 56, 56), fill=colour + (255,))
-        image.save(pictures / f"{code.lower()}.png")
-        index.append({"unified": code, "name": label.upper(), "image": f"{code.lower()}.png", "sort_order": order,
-                      "has_img_google": True})
-        data.append({"hexcode": code, "label": label, "group": group, "subgroup": subgroup, "tags": tags})
-    (images_root / "emoji.json").write_text(json.dumps(index))
-    (data_root / "en" / "data.json").write_text(json.dumps(data))
-    (data_root / "en" / "messages.json").write_text(json.dumps({
-        "groups": [{"key": "smileys-emotion", "order": 0}, {"key": "food-drink", "order": 4},
-                   {"key": "symbols", "order": 8}],
-        "subgroups": [{"key": "heart", "order": 14}, {"key": "food-fruit", "order": 42},
-                      {"key": "geometric", "order": 98}],
-    }))
-    for root, version in ((images_root, IMAGES_VERSION), (data_root, DATA_VERSION)):
-        (root / "package.json").write_text(json.dumps({"version": version}))
-        (root / "LICENSE").write_text("MIT")
-        (root.parent / EXTRACTED_MARKER).touch()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Our small image models on disk: config.json (the model's config dataclass) beside model.safetensors."""
+"""Our small models on disk: config.json (the model's config dataclass) beside model.safetensors."""
 
 import json
 from dataclasses import asdict

@@ -1,0 +1,137 @@
+"""Synthetic video clips for the LSTM: emoji sprites moving by the named motions over varied backgrounds.
+
+    python -m playground.training.clips --out clips.gif [--motion spin]   (a look at a few clips)
+
+The sprites are the Noto emoji of the image dataset (emoji-datasource-google, 64 px with alpha),
+split by emoji with the same held-out rule, so held-out clips show emoji the model never saw. A clip
+is drawn in one batched pass: every frame's pose becomes an affine map from the frame to the sprite,
+the sprite is sampled at twice the frame size and averaged down (anti-aliasing), and composited
+with premultiplied alpha over a background (the image models' light grey, a plain colour, or a
+linear gradient). Clips are made on the fly, so training never sees the same clip twice.
+"""
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from playground import config
+from playground.training import emoji_data
+from playground.validation import check_choice
+from playground.video.motions import MOTIONS, poses
+
+SPRITE_SIZE = 64  # pixels of the source images
+SPRITES_FILE = "emoji-sprites-64.npz"
+HALF_SIZE = (0.35, 0.6)  # range of a sprite's half side at frame 0, in normalised units (22 to 38 px of 64)
+CENTRE_RANGE = 0.45  # frame-0 centres are drawn in [-CENTRE_RANGE, CENTRE_RANGE] on each axis
+IMAGE_BACKGROUND_SHARE = 0.2  # clips on the image models' light grey, the start frames the app makes most
+PLAIN_BACKGROUND_SHARE = 0.3  # then plain random colours; the rest are linear gradients
+
+
+def load_sprites(split: str, cache_dir: Path = config.CACHE_DIR) -> torch.Tensor:
+    """The split's emoji as premultiplied RGBA in [0, 1] (N x 4 x 64 x 64), one per emoji (no skin variants).
+
+    Read from cache_dir/data, made there on first use from the npm packages in cache_dir/npm.
+    """
+    split = check_choice("split", split, emoji_data.SPLITS)
+    cache = cache_dir / "data" / SPRITES_FILE
+    if not cache.is_file():
+        npm = cache_dir / "npm"
+        images_root = emoji_data.fetch_package(emoji_data.IMAGES_PACKAGE, emoji_data.IMAGES_VERSION, npm)
+        data_root = emoji_data.fetch_package(emoji_data.DATA_PACKAGE, emoji_data.DATA_VERSION, npm)
+        parts: dict[str, list[np.ndarray]] = {s: [] for s in emoji_data.SPLITS}
+        for entry in emoji_data.read_catalogue(images_root, data_root):
+            if entry.skin_tone is None:
+                with Image.open(entry.image_path) as image:
+                    rgba = image.convert("RGBA").resize((SPRITE_SIZE, SPRITE_SIZE), Image.Resampling.LANCZOS)
+                parts["heldout" if emoji_data.is_heldout(entry.base) else "train"].append(np.asarray(rgba))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, **{s: np.stack(images) for s, images in parts.items()})
+    with np.load(cache) as saved:
+        rgba = torch.from_numpy(saved[split]).permute(0, 3, 1, 2).float() / 255
+    return torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)
+
+
+def backgrounds(batch: int, size: int, generator: torch.Generator) -> torch.Tensor:
+    """B x 3 x size x size backgrounds: light grey, plain colours and linear gradients in random directions."""
+    kind = torch.rand(batch, generator=generator)
+    first = torch.rand(batch, 3, 1, 1, generator=generator)
+    second = torch.rand(batch, 3, 1, 1, generator=generator)
+    angle = torch.rand(batch, 1, 1, generator=generator) * 2 * torch.pi
+    axis = torch.linspace(-1, 1, size)
+    y, x = torch.meshgrid(axis, axis, indexing="ij")
+    ramp = ((x * torch.cos(angle) + y * torch.sin(angle)) / 2 ** 0.5 + 1) / 2  # 0 to 1 across the frame
+    gradient = first + (second - first) * ramp[:, None]
+    plain = first.expand(-1, -1, size, size)
+    grey = torch.full_like(plain, emoji_data.BACKGROUND[0] / 255)
+    out = torch.where((kind < IMAGE_BACKGROUND_SHARE)[:, None, None, None], grey, gradient)
+    plain_share = (kind >= IMAGE_BACKGROUND_SHARE) & (kind < IMAGE_BACKGROUND_SHARE + PLAIN_BACKGROUND_SHARE)
+    return torch.where(plain_share[:, None, None, None], plain, out)
+
+
+def render(sprites: torch.Tensor, background: torch.Tensor, centres: torch.Tensor, angles: torch.Tensor,
+           halves: torch.Tensor) -> torch.Tensor:
+    """B x T x 3 x S x S frames: each sprite drawn at its T poses over its background (B x 3 x S x S)."""
+    batch, frames = angles.shape
+    size = background.shape[-1]
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    # frame point p -> sprite point q = R(-angle) (p - centre) / half, the sprite filling [-1, 1]
+    a = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2) / halves[..., None, None]
+    b = -(a @ centres[..., None])
+    theta = torch.cat([a, b], -1).reshape(batch * frames, 2, 3)
+    grid = F.affine_grid(theta, [batch * frames, 4, 2 * size, 2 * size], align_corners=False)
+    source = sprites[:, None].expand(-1, frames, -1, -1, -1).reshape(batch * frames, 4, *sprites.shape[-2:])
+    drawn = F.avg_pool2d(F.grid_sample(source, grid, align_corners=False), 2).reshape(batch, frames, 4, size, size)
+    return (drawn[:, :, :3] + background[:, None] * (1 - drawn[:, :, 3:])).clamp(0, 1)
+
+
+@dataclass
+class ClipBatch:
+    frames: torch.Tensor  # B x T x 3 x S x S in [0, 1]
+    motions: torch.Tensor  # B, index into MOTIONS
+
+
+def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
+                 motion: str | None = None) -> ClipBatch:
+    """A batch of clips with random sprites, poses, backgrounds and motions (or all with one motion)."""
+    chosen = sprites[torch.randint(len(sprites), (batch,), generator=generator)]
+    centre = (torch.rand(batch, 2, generator=generator) * 2 - 1) * CENTRE_RANGE
+    low, high = HALF_SIZE
+    half = low + (high - low) * torch.rand(batch, generator=generator)
+    if motion is None:
+        motions = torch.randint(len(MOTIONS), (batch,), generator=generator)
+    else:
+        motions = torch.full((batch,), MOTIONS.index(motion))
+    centres, angles, halves = torch.zeros(batch, num_frames, 2), torch.zeros(batch, num_frames), torch.zeros(batch, num_frames)
+    for index, name in enumerate(MOTIONS):
+        rows = motions == index
+        if rows.any():
+            centres[rows], angles[rows], halves[rows] = poses(name, centre[rows], half[rows], num_frames)
+    frames = render(chosen, backgrounds(batch, size, generator), centres, angles, halves)
+    return ClipBatch(frames, motions)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m playground.training.clips", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="a GIF of a few clips side by side")
+    parser.add_argument("--motion", choices=MOTIONS, default=None)
+    parser.add_argument("--split", choices=emoji_data.SPLITS, default="train")
+    parser.add_argument("--clips", type=int, default=6)
+    parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--size", type=int, default=64)
+    args = parser.parse_args(argv)
+    clips = random_clips(load_sprites(args.split), args.clips, args.frames, args.size, torch.Generator().manual_seed(0), args.motion)
+    row = clips.frames.permute(1, 3, 0, 4, 2).reshape(args.frames, args.size, -1, 3)  # clips side by side
+    pictures = [Image.fromarray(f) for f in row.mul(255).round().to(torch.uint8).numpy()]
+    pictures[0].save(args.out, save_all=True, append_images=pictures[1:], duration=100, loop=0)
+    print(", ".join(MOTIONS[m] for m in clips.motions), "->", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

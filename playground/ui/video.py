@@ -1,0 +1,149 @@
+"""The Video tab: a start (prompt, uploaded picture, or the Image tab's last picture) and a motion in;
+a video made frame by frame by the ConvLSTM out, with its gates plotted frame by frame."""
+
+import json
+import random
+
+import gradio as gr
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from playground import config, video
+from playground.image.metadata import read_upload
+from playground.ui.common import show_errors
+from playground.video import render
+from playground.video.convlstm import GateActivity
+from playground.video.motions import MOTIONS
+
+EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "video.json").read_text())
+MOTION_CHOICES = [("from the prompt's words (else bounce)", video.AUTO_MOTION), *((m.replace("_", " "), m) for m in MOTIONS)]
+CSS = "#video-strip img { image-rendering: pixelated; }"
+
+HOW_IT_WORKS = """
+**Frame by frame.** The first frame is your picture (or one the image model makes from your prompt).
+Every next frame is made by a neural network from the frames before it: it looks at the last frame,
+updates its memory, and draws the next one. Its own frame becomes its next input, so small mistakes
+can grow: watch the last frames of a long video.
+
+**An LSTM remembers.** A *long short-term memory* keeps a *cell state*: a memory carried from frame
+to frame. Three gates, numbers between 0 and 1 at every position of the picture, decide what happens
+to it:
+- the **forget gate** — how much of the old memory to keep (1 = keep all);
+- the **input gate** — how much new information to write in;
+- the **output gate** — how much of the memory to show when drawing this frame.
+
+Ours is *convolutional* (a ConvLSTM): its memory is a small map of the picture, so it remembers *where*
+things are, not just what. The plot under the video shows the gates' average at every frame, and the
+size of the memory: watch the memory grow as the sprite travels further from where it started.
+
+**Sharp, not blurry.** Instead of painting every pixel anew, the network says where each pixel of the
+start frame has moved to, and paints only what the move uncovers. It learned this from thousands of
+synthetic clips of emoji moving (bounce, slide, spin, zoom, shake) over varied backgrounds.
+"""
+
+
+def _upload_path(value) -> str | None:
+    """The file path of an image input sent without preprocessing (a FileData dict, a path, or nothing)."""
+    if isinstance(value, dict):
+        return value.get("path")
+    return value or None
+
+
+def gate_plot(gates: list[GateActivity]) -> Figure:
+    """Mean input, forget and output gate per made frame (left axis) and mean |cell state| (right axis)."""
+    frames = list(range(1, len(gates) + 1))
+    figure, axes = plt.subplots(figsize=(7, 2.8))
+    for name, colour in (("forget", "#2563eb"), ("input", "#16a34a"), ("output", "#ea580c")):
+        axes.plot(frames, [getattr(g, name) for g in gates], color=colour, label=f"{name} gate", marker=".")
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("frame made")
+    axes.set_ylabel("mean gate value (0 closed, 1 open)")
+    cell = axes.twinx()
+    cell.plot(frames, [g.cell for g in gates], color="#6b7280", linestyle="--", label="|cell state|")
+    cell.set_ylabel("mean |cell state|")
+    lines = axes.get_legend_handles_labels()[0] + cell.get_legend_handles_labels()[0]
+    axes.legend(lines, [line.get_label() for line in lines], loc="lower left", fontsize=8, ncols=4)
+    axes.set_title("The LSTM's gates and memory, frame by frame", fontsize=9)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+@show_errors
+def generate_video(
+    prompt: str,
+    image,
+    motion: str,
+    num_frames: int,
+    fps: int,
+    seed: int,
+    image_backend: str = "diffusion",
+    progress: gr.Progress = gr.Progress(),
+):
+    """Make a video; returns the MP4, its frames, the GIF, a strip of frames, the gate plot and the settings."""
+    settings = video.VideoSettings(prompt, motion, num_frames, fps, seed, image_backend)
+    path = _upload_path(image)
+    start = read_upload(path) if path else None
+    progress(0, desc="making the start frame" if start is None else "loading the model")
+
+    def on_frame(done: int, total: int) -> None:
+        progress((done, total), desc="making frames", unit="frames")
+
+    result = video.generate_video(settings, start, on_frame)
+    mp4 = str(render.write_mp4(result.frames, settings.fps, result.settings))
+    gif = str(render.write_gif(result.frames, settings.fps, result.settings))
+    return mp4, result.frames, gif, render.frame_strip(result.frames), gate_plot(result.gates), result.settings
+
+
+def last_picture(gallery) -> str | None:
+    """The first picture of the Image tab's gallery, as the video's start."""
+    if not gallery:
+        gr.Warning("The Image tab has no picture yet: generate one there first.")
+        return None
+    item = gallery[0]
+    picture = item.get("image", item) if isinstance(item, dict) else item[0] if isinstance(item, (list, tuple)) else item
+    return picture.get("path") if isinstance(picture, dict) else picture
+
+
+def build_video_tab(image_gallery: gr.Gallery) -> None:
+    """Lay out the Video tab inside the current Blocks context and wire its events."""
+    with gr.Row():
+        with gr.Column(scale=2):
+            prompt = gr.Textbox("", label="Prompt", lines=2, placeholder="e.g. a bouncing red apple — makes the start frame, unless you give a picture", elem_id="video-prompt")
+            with gr.Accordion("Start from a picture instead (optional)", open=False):
+                start = gr.Image(None, label="Start picture", type="filepath", sources=["upload", "clipboard"], height=200, elem_id="video-start")
+                from_image_tab = gr.Button("Use the Image tab's last picture", size="sm", elem_id="video-from-image-tab")
+            image_backend = gr.Radio(list(video.START_BACKENDS), value="diffusion", label="Image model for the start frame", info="used when no start picture is given")
+            motion = gr.Dropdown(MOTION_CHOICES, value=video.AUTO_MOTION, label="Motion", elem_id="video-motion")
+            generate = gr.Button("Make the video", variant="primary", elem_id="video-generate")
+            with gr.Row():
+                num_frames = gr.Slider(config.MIN_FRAMES, config.MAX_FRAMES, value=video.VideoSettings.num_frames, step=1, label="Frames", info="the start frame included", elem_id="video-frames")
+                fps = gr.Slider(config.MIN_FPS, config.MAX_FPS, value=video.VideoSettings.fps, step=1, label="Frames per second", elem_id="video-fps")
+            with gr.Row():
+                seed = gr.Number(0, precision=0, minimum=0, maximum=config.MAX_SEED, label="Seed", info="of the start frame; the LSTM itself has no randomness", scale=3, elem_id="video-seed")
+                new_seed = gr.Button("🎲 New seed", scale=1)
+            with gr.Accordion("How it works", open=False):
+                gr.Markdown(HOW_IT_WORKS)
+        with gr.Column(scale=3):
+            player = gr.Video(label="Video (MP4, H.264)", autoplay=True, loop=True, height=300, interactive=False, elem_id="video-player")
+            gates = gr.Plot(label="Gates per frame", elem_id="video-gates")
+            strip = gr.Image(label="Frames", interactive=False, format="png", elem_id="video-strip")
+            with gr.Row():
+                gif = gr.File(label="GIF", interactive=False, elem_id="video-gif")
+                settings_view = gr.JSON(label="Settings (stored in the MP4 and the GIF)", elem_id="video-settings")
+            frames = gr.Gallery(label="Frames", visible=False, format="png")
+    gr.Examples(EXAMPLES["motions"], inputs=[prompt, motion, num_frames, fps, seed], label="Prompts and motions")
+
+    new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
+    from_image_tab.click(last_picture, image_gallery, start, api_visibility="private")
+    gr.on(
+        [generate.click, prompt.submit],
+        generate_video,
+        inputs=[prompt, start, motion, num_frames, fps, seed, image_backend],
+        outputs=[player, frames, gif, strip, gates, settings_view],
+        api_name="generate_video",
+        preprocess=False,
+    )

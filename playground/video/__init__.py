@@ -1,0 +1,108 @@
+"""Image-to-video: a start frame (from a prompt through an image model, or given) rolled out by the ConvLSTM.
+
+The LSTM makes every frame after the first from the frames before it, following a named motion;
+generate_video checks the settings, makes or prepares the start frame, and rolls out the rest.
+"""
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from PIL import Image, ImageOps
+
+from playground import config, registry
+from playground.image import ImageSettings, generate_batch
+from playground.training.emoji_data import BACKGROUND
+from playground.validation import check_choice, check_int, check_text
+from playground.video.convlstm import GateActivity, Sequencer, load_sequencer, rollout
+from playground.video.motions import MOTIONS, motion_in_prompt
+
+AUTO_MOTION = "auto"  # take the motion from the prompt's words ("a bouncing ball"), else DEFAULT_MOTION
+DEFAULT_MOTION = "bounce"
+START_BACKENDS = ("diffusion", "gan")  # the image models that can make a start frame from the prompt
+MODEL_NAME = "emoji-video"
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """What to make; every limit is checked here, whatever the caller (UI, HTTP API, CLI)."""
+
+    prompt: str = ""  # makes the start frame when no image is given; its words may name the motion
+    motion: str = AUTO_MOTION  # one of MOTIONS, or "auto"
+    num_frames: int = 24  # the start frame included
+    fps: int = 12
+    seed: int = 0  # the start frame's seed (the LSTM itself is deterministic)
+    image_backend: str = "diffusion"  # which image model makes the start frame from the prompt
+
+    def __post_init__(self) -> None:
+        check = object.__setattr__
+        check(self, "prompt", check_text("prompt", self.prompt, config.MAX_PROMPT_CHARS, required=False))
+        check(self, "motion", check_choice("motion", self.motion, (AUTO_MOTION, *MOTIONS)))
+        check(self, "num_frames", check_int("num_frames", self.num_frames, config.MIN_FRAMES, config.MAX_FRAMES))
+        check(self, "fps", check_int("fps", self.fps, config.MIN_FPS, config.MAX_FPS))
+        check(self, "seed", check_int("seed", self.seed, 0, config.MAX_SEED))
+        check(self, "image_backend", check_choice("image_backend", self.image_backend, START_BACKENDS))
+
+    def chosen_motion(self) -> str:
+        """The motion to follow: the one asked for, or for "auto" the prompt's words, else DEFAULT_MOTION."""
+        if self.motion != AUTO_MOTION:
+            return self.motion
+        return motion_in_prompt(self.prompt) or DEFAULT_MOTION
+
+
+@dataclass
+class GeneratedVideo:
+    frames: list[Image.Image]  # VIDEO_SIZE square, the start frame first
+    gates: list[GateActivity]  # one per made frame (the start frame has none)
+    settings: dict  # what remakes the video, as stored in its files
+
+
+def load_video_model() -> Sequencer:
+    """Our shipped video model, loaded once."""
+    return registry.load(("video", str(config.VIDEO_MODEL_DIR)), lambda: load_sequencer(config.VIDEO_MODEL_DIR))
+
+
+def start_frame(picture: Image.Image) -> Image.Image:
+    """A picture as a start frame: transparency over the image models' light grey, centre square, VIDEO_SIZE."""
+    rgba = picture.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
+    square = ImageOps.fit(Image.alpha_composite(background, rgba).convert("RGB"), (config.VIDEO_SIZE,) * 2,
+                          Image.Resampling.LANCZOS)
+    return square
+
+
+def _tensor(picture: Image.Image) -> torch.Tensor:
+    return torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8).reshape(
+        picture.height, picture.width, 3).permute(2, 0, 1).float() / 255
+
+
+def _picture(frame: torch.Tensor) -> Image.Image:
+    return Image.fromarray(frame.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
+
+
+@torch.no_grad()
+def generate_video(settings: VideoSettings, start: Image.Image | None = None,
+                   on_frame: Callable[[int, int], None] | None = None) -> GeneratedVideo:
+    """The video for the settings, from the start picture or, without one, from a picture of the prompt.
+
+    on_frame(done, total) reports progress, one call per frame made.
+    """
+    if start is None and not settings.prompt.strip():
+        raise ValueError("give a start for the video: a prompt or an image (both are empty)")
+    motion = settings.chosen_motion()
+    source = "prompt" if start is None else "image"
+    if start is None:
+        picture_settings = ImageSettings(settings.prompt, backend=settings.image_backend, seed=settings.seed, num_images=1)
+        start = generate_batch(picture_settings, [settings.prompt], [settings.seed])[0]
+    first = start_frame(start)
+    model = load_video_model()
+    context = _tensor(first)[None, None]
+    frames, gates = [first], []
+    total = settings.num_frames - 1
+    for frame, activity in rollout(model, context, torch.tensor([MOTIONS.index(motion)]), total):
+        frames.append(_picture(frame[0]))
+        gates.append(activity)
+        if on_frame:
+            on_frame(len(gates), total)
+    used = {**asdict(settings), "motion": motion, "model": MODEL_NAME, "start": source}
+    return GeneratedVideo(frames, gates, used)

@@ -1,0 +1,34 @@
+"""The Video tab in a real browser (headless Chromium) against the real app and our shipped models."""
+
+import pytest
+from playwright.sync_api import expect
+
+from playground import config
+
+pytestmark = pytest.mark.browser
+
+FIRST_VIDEO_TIMEOUT_MS = 180_000  # the first request of a fresh machine also loads the models
+SCREENSHOT = "/tmp/video_tab.png"
+
+
+def test_a_prompt_makes_a_video_that_plays_with_its_gate_plot_and_frames(page):
+    if not (config.VIDEO_MODEL_DIR / "model.safetensors").is_file():
+        pytest.fail("the shipped video model is missing from assets/models")
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-prompt textarea").fill("a bouncing red apple")
+    page.locator("#video-generate").click()
+    player = page.locator("#video-player video")
+    expect(player).to_have_count(1, timeout=FIRST_VIDEO_TIMEOUT_MS)
+    assert player.evaluate("v => v.canPlayType('video/mp4; codecs=\"avc1.42E01E\"')") in ("probably", "maybe")
+    # playing: decoded, its clock moving, no error
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#video-player video');"
+        " return v && v.readyState >= 2 && v.currentTime > 0.2 && !v.error; }",
+        timeout=30_000,
+    )
+    assert player.evaluate("v => [v.videoWidth, v.videoHeight]") == [config.VIDEO_SIZE * config.VIDEO_FILE_SCALE] * 2
+    expect(page.locator("#video-settings")).to_contain_text('"motion": "bounce"')
+    expect(page.locator("#video-gates img, #video-gates svg, #video-gates canvas").first).to_be_visible()
+    expect(page.locator("#video-strip img")).to_be_visible()
+    expect(page.locator("#video-gif")).to_contain_text(".gif")
+    page.screenshot(path=SCREENSHOT, full_page=True)

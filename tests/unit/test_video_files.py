@@ -1,0 +1,112 @@
+"""Video settings and files: limits with clear messages, start pictures, and MP4/GIF files that carry their settings."""
+
+import math
+import re
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from playground import config
+from playground.video import VideoSettings, generate_video, start_frame
+from playground.video.render import frame_strip, probe, read_video_settings, write_gif, write_mp4
+
+
+@pytest.fixture(autouse=True)
+def output_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "outputs"
+    monkeypatch.setattr(config, "OUTPUT_DIR", folder)
+    return folder
+
+
+def frames(count: int) -> list[Image.Image]:
+    return [Image.new("RGB", (64, 64), (10 * n, 128, 255 - 10 * n)) for n in range(count)]
+
+
+def test_mp4_is_h264_with_the_requested_frames_and_fps_and_carries_its_settings():
+    path = write_mp4(frames(13), 9, {"prompt": "a red apple", "seed": 4})
+    assert probe(path) == ("h264", 13, 9.0)
+    assert read_video_settings(path) == {"prompt": "a red apple", "seed": 4}
+    with av.open(str(path)) as container:
+        assert "trainedAlgorithmicMedia" in container.metadata["description"]
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (64 * config.VIDEO_FILE_SCALE,) * 2
+        first = next(container.decode(stream)).to_ndarray(format="rgb24")
+    assert np.abs(first[5, 5].astype(int) - (0, 128, 255)).max() < 8  # the colours survive H.264
+
+
+def test_gif_loops_the_frames_and_says_it_is_ai_generated(tmp_path):
+    path = write_gif(frames(5), 10, {"motion": "spin"}, tmp_path / "clip.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 5 and gif.info["duration"] == 100 and gif.info["loop"] == 0
+        assert b"AI-generated" in gif.info["comment"] and b'"motion": "spin"' in gif.info["comment"]
+
+
+def test_a_video_without_settings_is_refused(tmp_path):
+    path = tmp_path / "plain.mp4"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=4)
+        stream.width = stream.height = 16
+        stream.pix_fmt = "yuv420p"
+        for picture in frames(2):
+            container.mux(stream.encode(av.VideoFrame.from_image(picture.resize((16, 16)))))
+        container.mux(stream.encode())
+    with pytest.raises(ValueError, match="carries no settings"):
+        read_video_settings(path)
+
+
+def test_frame_strip_wraps_frames_eight_to_a_row():
+    strip = frame_strip(frames(10))
+    assert strip.size == (8 * 64, 2 * 64)
+    assert strip.getpixel((10, 64 + 10)) == (80, 128, 175)  # frame 8 starts the second row
+
+
+def test_written_videos_stay_within_the_output_limits(output_dir, monkeypatch):
+    monkeypatch.setattr(config, "OUTPUT_MAX_FILES", 4)
+    for _ in range(7):
+        write_mp4(frames(4), 4, {})
+        write_gif(frames(4), 4, {})
+    assert len(list(output_dir.iterdir())) == 4
+
+
+def test_a_start_picture_is_composited_on_grey_and_cropped_to_the_centre_square():
+    picture = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    picture.paste((255, 0, 0, 255), (100, 0, 200, 100))  # a red square in the middle, transparent around it
+    frame = start_frame(picture)
+    assert frame.size == (config.VIDEO_SIZE,) * 2 and frame.mode == "RGB"
+    assert frame.getpixel((32, 32)) == (255, 0, 0)
+    wide = start_frame(Image.new("RGBA", (300, 100), (0, 0, 0, 0)))
+    assert wide.getpixel((0, 0)) == (240, 240, 240)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_frames": 3}, "num_frames must be between 4 and 64, got 3"),
+        ({"num_frames": 65}, "num_frames must be between 4 and 64, got 65"),
+        ({"num_frames": 10.5}, "num_frames must be a whole number, got 10.5"),
+        ({"fps": 1}, "fps must be between 2 and 30, got 1"),
+        ({"fps": 31}, "fps must be between 2 and 30, got 31"),
+        ({"fps": math.nan}, "fps must be a finite number between 2 and 30, got nan"),
+        ({"num_frames": math.inf}, "num_frames must be a finite number between 4 and 64, got inf"),
+        ({"motion": "wiggle"}, "motion must be one of 'auto', 'bounce', 'slide_left'"),
+        ({"seed": -1}, "seed must be between 0 and 4294967295, got -1"),
+        ({"image_backend": "openai"}, "image_backend must be one of 'diffusion', 'gan', got 'openai'"),
+        ({"prompt": "x" * 8001}, "prompt is too long: 8001 characters, the limit is 8000"),
+    ],
+)
+def test_bad_settings_get_a_message_naming_the_parameter_value_and_range(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        VideoSettings(**kwargs)
+
+
+def test_the_motion_comes_from_the_prompt_when_auto_and_bounce_otherwise():
+    assert VideoSettings(prompt="a spinning top").chosen_motion() == "spin"
+    assert VideoSettings(prompt="a red apple").chosen_motion() == "bounce"
+    assert VideoSettings(prompt="a spinning top", motion="zoom_in").chosen_motion() == "zoom_in"
+
+
+def test_a_video_needs_a_prompt_or_a_start_picture():
+    with pytest.raises(ValueError, match="give a start for the video: a prompt or an image"):
+        generate_video(VideoSettings(prompt="   "))

@@ -1,0 +1,163 @@
+"""The video model's parts: motions, synthetic clips, a tiny ConvLSTM saved and loaded, its trainer, and its measures."""
+
+import json
+import math
+import shutil
+
+import pytest
+import torch
+from conftest import fake_packages
+from safetensors.torch import load_file
+
+from playground.training import loop
+from playground.training import video as video_trainer
+from playground.training.clips import backgrounds, load_sprites, random_clips, render
+from playground.training.evaluate_video import copy_last, evaluate, linear_extrapolation, psnr, ssim
+from playground.video.convlstm import Sequencer, SequencerConfig, load_sequencer, rollout, save_sequencer
+from playground.video.motions import (
+    BOUNCE_PERIOD,
+    MOTIONS,
+    SLIDE_SPEED,
+    SPIN_DEGREES,
+    ZOOM_RATE,
+    motion_in_prompt,
+    poses,
+)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """A cache folder with the fake emoji packages (no npm, no network); sprites are made from them on first use."""
+    root = tmp_path_factory.mktemp("video-cache")
+    fake_packages(root / "npm")
+    return root
+
+
+def tiny_sequencer() -> Sequencer:
+    torch.manual_seed(0)
+    return Sequencer(SequencerConfig(width=8, hidden=8, layers=2, motion_dim=4, image_size=SIZE)).eval()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "motion"),
+    [("a bouncing red ball", "bounce"), ("a star spinning", "spin"), ("a rotating wheel", "spin"),
+     ("a face zooming in", "zoom_in"), ("a balloon that shrinks", "zoom_out"), ("a shaking leaf", "shake"),
+     ("a car driving left", "slide_left"), ("a rocket flying up", "slide_up"), ("a falling apple", "slide_down"),
+     ("a red apple", None), ("a cup of tea", None), ("bright light", None)],
+)
+def test_motion_words_in_a_prompt_name_the_motion(prompt, motion):
+    assert motion_in_prompt(prompt) == motion
+
+
+def test_each_motion_moves_the_sprite_by_its_rule():
+    centre, half = torch.tensor([[0.0, -0.5]]), torch.tensor([0.3])
+    centres, angles, halves = poses("slide_right", centre, half, 5)
+    assert torch.allclose(centres[0, :, 0], SLIDE_SPEED * torch.arange(5.0)) and torch.all(centres[0, :, 1] == -0.5)
+    centres, _, _ = poses("bounce", centre, half, BOUNCE_PERIOD + 1)
+    heights = centres[0, :, 1]
+    assert heights[0] == heights[BOUNCE_PERIOD] == -0.5  # back at the top after one period
+    assert torch.isclose(heights[BOUNCE_PERIOD // 2], torch.tensor(1 - 0.3))  # touching the floor half-way
+    _, angles, _ = poses("spin", centre, half, 3)
+    assert torch.allclose(angles[0], torch.tensor([0, math.radians(SPIN_DEGREES), 2 * math.radians(SPIN_DEGREES)]))
+    _, _, halves = poses("zoom_out", centre, half, 3)
+    assert torch.allclose(halves[0], 0.3 / ZOOM_RATE ** torch.arange(3.0))
+    with pytest.raises(ValueError, match="motion must be one of bounce, slide_left"):
+        poses("wiggle", centre, half, 3)
+
+
+def test_a_sprite_is_drawn_where_its_pose_says_over_the_background():
+    sprite = torch.zeros(1, 4, 16, 16)
+    sprite[:, 0], sprite[:, 3] = 1.0, 1.0  # an opaque red square (premultiplied)
+    background = torch.full((1, 3, SIZE, SIZE), 0.5)
+    centres = torch.tensor([[[-0.5, 0.0], [0.5, 0.0]]])
+    frames = render(sprite, background, centres, torch.zeros(1, 2), torch.full((1, 2), 0.25))
+    assert frames.shape == (1, 2, 3, SIZE, SIZE)
+    first, second = frames[0, 0], frames[0, 1]
+    assert first[0, SIZE // 2, SIZE // 4] == 1 and first[1, SIZE // 2, SIZE // 4] == 0  # red on the left in frame 0
+    assert second[0, SIZE // 2, 3 * SIZE // 4] == 1  # on the right in frame 1
+    assert first[:, 2, 3 * SIZE // 4].tolist() == [0.5, 0.5, 0.5]  # background elsewhere
+
+
+def test_backgrounds_are_varied_and_clips_are_reproducible(cache_dir):
+    many = backgrounds(64, SIZE, torch.Generator().manual_seed(0))
+    assert many.std(0).mean() > 0.1 and many.min() >= 0 and many.max() <= 1
+    sprites = load_sprites("train", cache_dir)
+    assert sprites.shape[1:] == (4, 64, 64) and len(load_sprites("heldout", cache_dir)) == 1
+    first = random_clips(sprites, 9, 6, SIZE, torch.Generator().manual_seed(3))
+    again = random_clips(sprites, 9, 6, SIZE, torch.Generator().manual_seed(3))
+    assert torch.equal(first.frames, again.frames) and first.frames.shape == (9, 6, 3, SIZE, SIZE)
+    spinning = random_clips(sprites, 2, 4, SIZE, torch.Generator().manual_seed(3), "spin")
+    assert spinning.motions.tolist() == [MOTIONS.index("spin")] * 2
+
+
+def test_a_tiny_sequencer_saved_and_loaded_rolls_out_the_same_frames(tmp_path):
+    model = tiny_sequencer()
+    save_sequencer(model, tmp_path / "video")
+    loaded = load_sequencer(tmp_path / "video")
+    context = torch.rand(2, 2, 3, SIZE, SIZE)
+    motion = torch.tensor([0, 5])
+    with torch.no_grad():
+        made = list(rollout(model, context, motion, 5))
+        again = list(rollout(loaded, context, motion, 5))
+    assert len(made) == 5
+    for (frame, activity), (frame_again, _) in zip(made, again):
+        assert frame.shape == (2, 3, SIZE, SIZE) and 0 <= frame.min() and frame.max() <= 1
+        assert torch.equal(frame, frame_again)
+        assert all(0 < getattr(activity, gate) < 1 for gate in ("input", "forget", "output")) and activity.cell > 0
+
+
+def test_the_motion_changes_the_rollout():
+    model = tiny_sequencer()
+    context = torch.rand(1, 1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        bounce = [f for f, _ in rollout(model, context, torch.tensor([0]), 3)]
+        spin = [f for f, _ in rollout(model, context, torch.tensor([5]), 3)]
+    assert not torch.equal(bounce[-1], spin[-1])
+
+
+def test_psnr_and_ssim_rank_a_closer_frame_higher():
+    real = torch.rand(4, 3, SIZE, SIZE)
+    near, far = (real + 0.02 * torch.randn_like(real)).clamp(0, 1), torch.rand_like(real)
+    assert ssim(real, real).allclose(torch.ones(4)) and psnr(real, real) == pytest.approx(100)
+    assert psnr(near, real) > 30 > psnr(far, real) and bool((ssim(near, real) > ssim(far, real)).all())
+
+
+def test_linear_extrapolation_continues_a_straight_slide_and_copying_does_not(cache_dir):
+    sprites = load_sprites("train", cache_dir)
+    clips = random_clips(sprites, 4, 8, SIZE, torch.Generator().manual_seed(0), "slide_right").frames
+    context, real = clips[:, :2], clips[:, 2:]
+    assert psnr(linear_extrapolation(context, 6), real) > psnr(copy_last(context, 6), real) + 3
+
+
+def test_evaluation_reports_every_horizon_for_the_model_and_both_baselines(cache_dir):
+    result = evaluate(tiny_sequencer(), clips_per_motion=1, size=SIZE, cache_dir=cache_dir)
+    assert result["clips"] == len(MOTIONS)
+    for name in ("model", "model_from_one_frame", "copy_last", "linear"):
+        assert set(result[name]) == {"h1", "h4", "h8", "h16"}
+        assert all(0 < v["ssim"] <= 1 and v["psnr"] > 0 for v in result[name].values())
+    assert set(result["psnr_h8_by_motion"]) == set(MOTIONS)
+
+
+def train(out, cache_dir, steps):
+    args = ["--out", str(out), "--cache-dir", str(cache_dir), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
+            "--batch-size", "2", "--frames", "5", "--size", str(SIZE), "--device", "cpu", "--threads", "1"]
+    assert video_trainer.main(args) == 0
+
+
+def test_video_training_resumes_from_its_checkpoint_and_matches_an_uninterrupted_run(cache_dir, tmp_path, capsys):
+    resumed, straight = tmp_path / "resumed", tmp_path / "straight"
+    train(resumed, cache_dir, 3)
+    capsys.readouterr()
+    train(resumed, cache_dir, 4)
+    assert "resuming at step 3" in capsys.readouterr().out
+    train(straight, cache_dir, 4)
+    for out in (resumed, straight):
+        assert json.loads((out / loop.CHECKPOINT / "progress.json").read_text())["step"] == 4
+    first, second = load_file(resumed / "model.safetensors"), load_file(straight / "model.safetensors")
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    assert isinstance(load_sequencer(resumed), Sequencer)
+    shutil.rmtree(straight)
