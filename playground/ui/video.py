@@ -20,7 +20,7 @@ from playground.video.motions import MOTIONS
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "video.json").read_text())
 MOTION_CHOICES = [("from the prompt's words (else bounce)", video.AUTO_MOTION), *((m.replace("_", " "), m) for m in MOTIONS)]
-CSS = "#video-strip img { image-rendering: pixelated; }"
+CSS = "#video-strip img, #video-player video { image-rendering: pixelated; }"
 
 HOW_IT_WORKS = """
 **Frame by frame.** The first frame is your picture (or one the image model makes from your prompt).
@@ -60,7 +60,7 @@ def gate_plot(gates: list[GateActivity]) -> Figure:
         axes.plot(frames, [getattr(g, name) for g in gates], color=colour, label=f"{name} gate", marker=".")
     axes.set_ylim(0, 1)
     axes.set_xlabel("frame made")
-    axes.set_ylabel("mean gate value (0 closed, 1 open)")
+    axes.set_ylabel("mean gate (0 shut, 1 open)")
     cell = axes.twinx()
     cell.plot(frames, [g.cell for g in gates], color="#6b7280", linestyle="--", label="|cell state|")
     cell.set_ylabel("mean |cell state|")

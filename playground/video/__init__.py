@@ -7,6 +7,7 @@ generate_video checks the settings, makes or prepares the start frame, and rolls
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from PIL import Image, ImageOps
 
@@ -15,7 +16,7 @@ from playground.image import ImageSettings, generate_batch
 from playground.training.emoji_data import BACKGROUND
 from playground.validation import check_choice, check_int, check_text
 from playground.video.convlstm import GateActivity, Sequencer, load_sequencer, rollout
-from playground.video.motions import MOTIONS, motion_in_prompt
+from playground.video.motions import MOTIONS, find_motion
 
 AUTO_MOTION = "auto"  # take the motion from the prompt's words ("a bouncing ball"), else DEFAULT_MOTION
 DEFAULT_MOTION = "bounce"
@@ -47,7 +48,11 @@ class VideoSettings:
         """The motion to follow: the one asked for, or for "auto" the prompt's words, else DEFAULT_MOTION."""
         if self.motion != AUTO_MOTION:
             return self.motion
-        return motion_in_prompt(self.prompt) or DEFAULT_MOTION
+        return find_motion(self.prompt)[0] or DEFAULT_MOTION
+
+    def picture_prompt(self) -> str:
+        """What the image model is asked to draw for the start frame: the prompt without its motion words."""
+        return find_motion(self.prompt)[1]
 
 
 @dataclass
@@ -63,15 +68,25 @@ def load_video_model() -> Sequencer:
 
 
 def start_frame(picture: Image.Image) -> Image.Image:
-    """A picture as a start frame: transparency over the image models' light grey, centre square, VIDEO_SIZE."""
+    """A picture as the start frame: its centre square, half the frame's side, in the middle of the frame.
+
+    The picture is the sprite that moves, at the size the model learned sprites at, with room to move.
+    Transparent parts show the image models' light grey; the rest of the frame takes the colour of the
+    picture's edge, so that a picture on a plain background has no visible border.
+    """
     rgba = picture.convert("RGBA")
-    background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
-    square = ImageOps.fit(Image.alpha_composite(background, rgba).convert("RGB"), (config.VIDEO_SIZE,) * 2,
-                          Image.Resampling.LANCZOS)
-    return square
+    side = config.VIDEO_SIZE // 2
+    sprite = Image.new("RGBA", (side, side), BACKGROUND + (255,))
+    sprite.alpha_composite(ImageOps.fit(rgba, (side, side), Image.Resampling.LANCZOS))
+    pixels = np.asarray(sprite.convert("RGB"))
+    edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    frame = Image.new("RGB", (config.VIDEO_SIZE,) * 2, tuple(int(v) for v in np.median(edge, axis=0)))
+    frame.paste(sprite.convert("RGB"), ((config.VIDEO_SIZE - side) // 2,) * 2)
+    return frame
 
 
-def _tensor(picture: Image.Image) -> torch.Tensor:
+def frame_tensor(picture: Image.Image) -> torch.Tensor:
+    """A picture as a 3 x H x W tensor in [0, 1], the model's frame format."""
     return torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8).reshape(
         picture.height, picture.width, 3).permute(2, 0, 1).float() / 255
 
@@ -92,11 +107,12 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
     motion = settings.chosen_motion()
     source = "prompt" if start is None else "image"
     if start is None:
-        picture_settings = ImageSettings(settings.prompt, backend=settings.image_backend, seed=settings.seed, num_images=1)
-        start = generate_batch(picture_settings, [settings.prompt], [settings.seed])[0]
+        prompt = settings.picture_prompt()
+        picture_settings = ImageSettings(prompt, backend=settings.image_backend, seed=settings.seed, num_images=1)
+        start = generate_batch(picture_settings, [prompt], [settings.seed])[0]
     first = start_frame(start)
     model = load_video_model()
-    context = _tensor(first)[None, None]
+    context = frame_tensor(first)[None, None]
     frames, gates = [first], []
     total = settings.num_frames - 1
     for frame, activity in rollout(model, context, torch.tensor([MOTIONS.index(motion)]), total):
@@ -105,4 +121,6 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
         if on_frame:
             on_frame(len(gates), total)
     used = {**asdict(settings), "motion": motion, "model": MODEL_NAME, "start": source}
+    if source == "prompt":
+        used["picture_prompt"] = settings.picture_prompt()
     return GeneratedVideo(frames, gates, used)

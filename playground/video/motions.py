@@ -37,13 +37,18 @@ MOTION_WORDS = (
 )
 
 
-def motion_in_prompt(prompt: str) -> str | None:
-    """The motion a prompt's words name ("a bouncing ball" -> "bounce"), or None when it names none."""
-    text = prompt.lower()
+def find_motion(prompt: str) -> tuple[str | None, str]:
+    """The motion a prompt's words name, or None, and the prompt without those words.
+
+    "a bouncing red apple" -> ("bounce", "a red apple"): the image models learned captions that
+    describe still pictures, so the start frame is drawn from what is left.
+    """
     for motion, pattern in MOTION_WORDS:
-        if re.search(pattern, text):
-            return motion
-    return None
+        match = re.search(pattern, prompt, flags=re.IGNORECASE)
+        if match:
+            rest = prompt[: match.start()] + prompt[match.end() :]
+            return motion, " ".join(rest.split()).strip(" ,")
+    return None, prompt
 
 
 def poses(motion: str, centre: torch.Tensor, half: torch.Tensor, num_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -26,8 +26,8 @@ def make(client: Client, **kwargs) -> tuple:
 
 def test_generate_video_returns_an_h264_mp4_with_the_frames_and_settings(client):
     player, frames, gif, strip, _, settings = make(client, num_frames=10, fps=5)
-    assert probe(player["video"]) == ("h264", 10, 5.0)
-    assert read_video_settings(player["video"]) == settings
+    assert probe(player) == ("h264", 10, 5.0)
+    assert read_video_settings(player) == settings
     assert settings["motion"] == "slide_right" and settings["start"] == "prompt" and settings["seed"] == 3
     assert len(frames) == 10 and gif.endswith(".gif")
     with Image.open(strip) as picture:
@@ -36,11 +36,14 @@ def test_generate_video_returns_an_h264_mp4_with_the_frames_and_settings(client)
 
 def test_a_video_starts_from_an_uploaded_picture(client, tmp_path):
     path = tmp_path / "start.png"
-    Image.new("RGB", (100, 100), (30, 90, 200)).save(path)
+    picture = Image.new("RGB", (100, 100), (30, 90, 200))
+    picture.paste((250, 250, 0), (30, 30, 70, 70))
+    picture.save(path)
     _, frames, _, _, _, settings = make(client, prompt="", image=handle_file(str(path)), motion="auto")
     assert settings["start"] == "image" and settings["motion"] == "bounce"
     with Image.open(frames[0]["image"]) as first:
-        assert first.convert("RGB").getpixel((32, 32)) == (30, 90, 200)
+        assert first.convert("RGB").getpixel((32, 32)) == (250, 250, 0)  # the picture, in the middle
+        assert first.convert("RGB").getpixel((2, 2)) == (30, 90, 200)  # the frame takes the picture's edge colour
 
 
 @pytest.mark.parametrize(

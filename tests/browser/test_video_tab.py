@@ -32,3 +32,20 @@ def test_a_prompt_makes_a_video_that_plays_with_its_gate_plot_and_frames(page):
     expect(page.locator("#video-strip img")).to_be_visible()
     expect(page.locator("#video-gif")).to_contain_text(".gif")
     page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_the_image_tabs_last_picture_starts_a_video(page):
+    page.get_by_role("tab", name="Image").click()
+    page.locator("#image-prompt textarea").fill("a blue heart")
+    page.locator("#image-generate").click()
+    expect(page.locator("#image-gallery img")).to_have_count(4, timeout=FIRST_VIDEO_TIMEOUT_MS)
+    page.get_by_role("tab", name="Video").click()
+    page.get_by_text("Start from a picture instead").click()
+    page.locator("#video-from-image-tab").click()
+    expect(page.locator("#video-start img")).to_be_visible()
+    page.locator("#video-motion input").fill("spin")
+    page.locator("#video-motion input").press("Enter")
+    page.locator("#video-generate").click()
+    expect(page.locator("#video-settings")).to_contain_text('"start": "image"', timeout=60_000)
+    expect(page.locator("#video-settings")).to_contain_text('"motion": "spin"')
+    expect(page.locator("#video-player video")).to_have_count(1)

@@ -70,14 +70,18 @@ def test_written_videos_stay_within_the_output_limits(output_dir, monkeypatch):
     assert len(list(output_dir.iterdir())) == 4
 
 
-def test_a_start_picture_is_composited_on_grey_and_cropped_to_the_centre_square():
+def test_a_start_picture_becomes_a_half_size_sprite_in_the_middle_of_a_frame_of_its_edge_colour():
     picture = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
-    picture.paste((255, 0, 0, 255), (100, 0, 200, 100))  # a red square in the middle, transparent around it
+    picture.paste((255, 0, 0, 255), (125, 25, 175, 75))  # a red square in the middle, transparent around it
     frame = start_frame(picture)
     assert frame.size == (config.VIDEO_SIZE,) * 2 and frame.mode == "RGB"
-    assert frame.getpixel((32, 32)) == (255, 0, 0)
-    wide = start_frame(Image.new("RGBA", (300, 100), (0, 0, 0, 0)))
-    assert wide.getpixel((0, 0)) == (240, 240, 240)
+    middle, quarter = config.VIDEO_SIZE // 2, config.VIDEO_SIZE // 4
+    assert frame.getpixel((middle, middle)) == (255, 0, 0)
+    assert frame.getpixel((quarter - 2, middle)) == frame.getpixel((middle, quarter - 2)) == (240, 240, 240)
+    on_blue = Image.new("RGB", (40, 40), (0, 0, 200))
+    on_blue.paste((250, 250, 0), (10, 10, 30, 30))
+    frame = start_frame(on_blue)
+    assert frame.getpixel((1, 1)) == (0, 0, 200) and frame.getpixel((middle, middle)) == (250, 250, 0)
 
 
 @pytest.mark.parametrize(

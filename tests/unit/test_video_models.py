@@ -20,7 +20,7 @@ from playground.video.motions import (
     SLIDE_SPEED,
     SPIN_DEGREES,
     ZOOM_RATE,
-    motion_in_prompt,
+    find_motion,
     poses,
 )
 
@@ -43,14 +43,16 @@ def tiny_sequencer() -> Sequencer:
 
 
 @pytest.mark.parametrize(
-    ("prompt", "motion"),
-    [("a bouncing red ball", "bounce"), ("a star spinning", "spin"), ("a rotating wheel", "spin"),
-     ("a face zooming in", "zoom_in"), ("a balloon that shrinks", "zoom_out"), ("a shaking leaf", "shake"),
-     ("a car driving left", "slide_left"), ("a rocket flying up", "slide_up"), ("a falling apple", "slide_down"),
-     ("a red apple", None), ("a cup of tea", None), ("bright light", None)],
+    ("prompt", "motion", "rest"),
+    [("a bouncing red ball", "bounce", "a red ball"), ("a star Spinning", "spin", "a star"),
+     ("a rotating wheel", "spin", "a wheel"), ("a face zooming in", "zoom_in", "a face"),
+     ("a balloon that shrinks", "zoom_out", "a balloon that"), ("a shaking leaf", "shake", "a leaf"),
+     ("a car, left", "slide_left", "a car"), ("a rocket flying up", "slide_up", "a rocket"),
+     ("a leaf falling", "slide_down", "a leaf"),
+     ("a red apple", None, "a red apple"), ("a cup of tea", None, "a cup of tea"), ("bright light", None, "bright light")],
 )
-def test_motion_words_in_a_prompt_name_the_motion(prompt, motion):
-    assert motion_in_prompt(prompt) == motion
+def test_motion_words_in_a_prompt_name_the_motion_and_leave_the_picture(prompt, motion, rest):
+    assert find_motion(prompt) == (motion, rest)
 
 
 def test_each_motion_moves_the_sprite_by_its_rule():

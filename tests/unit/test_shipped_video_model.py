@@ -1,0 +1,76 @@
+"""Our shipped video model (assets/models/emoji-video) through the app's own code: reproducible, smooth, and it
+moves the start picture the way the motion says."""
+
+import numpy as np
+import pytest
+from conftest import require
+from PIL import Image
+
+from playground import config
+from playground.video import VideoSettings, generate_video
+
+pytestmark = [pytest.mark.embedded, pytest.mark.usefixtures("one_torch_thread")]
+FRAMES = 17  # the start frame and 16 made ones: the longest horizon of the model card
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shipped_model():
+    require((config.VIDEO_MODEL_DIR / "model.safetensors").is_file(), "the shipped video model is missing")
+
+
+def red_square() -> Image.Image:
+    picture = Image.new("RGB", (40, 40), (240, 240, 240))
+    picture.paste((220, 30, 30), (8, 8, 32, 32))
+    return picture
+
+
+def frames(motion: str, num_frames: int = FRAMES) -> list[np.ndarray]:
+    video = generate_video(VideoSettings(motion=motion, num_frames=num_frames), red_square())
+    return [np.asarray(f).astype(float) / 255 for f in video.frames]
+
+
+def red_pixels(frame: np.ndarray) -> np.ndarray:
+    return (frame[..., 0] > 0.6) & (frame[..., 1] < 0.45) & (frame[..., 2] < 0.45)
+
+
+def centre(frame: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(red_pixels(frame))
+    return np.array([xs.mean(), ys.mean()])
+
+
+def test_same_settings_give_the_same_frames():
+    settings = VideoSettings(prompt="a spinning blue heart", num_frames=6, image_backend="gan", seed=4)
+    first, again = (generate_video(settings) for _ in range(2))
+    assert first.settings == again.settings and first.settings["motion"] == "spin"
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first.frames, again.frames))
+    assert len(first.frames) == 6 and len(first.gates) == 5
+
+
+def test_consecutive_frames_are_close_and_a_moving_video_ends_elsewhere():
+    video = frames("slide_right")
+    steps = [np.abs(b - a).mean() for a, b in zip(video, video[1:])]
+    assert max(steps) < 0.05, steps
+    assert np.abs(video[-1] - video[0]).mean() > 3 * max(steps)
+
+
+@pytest.mark.parametrize(("motion", "direction"), [("slide_right", (1, 0)), ("slide_left", (-1, 0)),
+                                                   ("slide_down", (0, 1)), ("slide_up", (0, -1))])
+def test_a_slide_moves_the_picture_its_way_at_about_its_speed(motion, direction):
+    video = frames(motion)
+    moved = centre(video[-1]) - centre(video[0])
+    expected = 1.5 * (FRAMES - 1) * np.array(direction)  # 1.5 pixels a frame
+    assert np.abs(moved - expected).max() < 8, moved
+
+
+@pytest.mark.parametrize(("motion", "grows"), [("zoom_in", True), ("zoom_out", False)])
+def test_a_zoom_changes_the_pictures_size(motion, grows):
+    video = frames(motion, 11)
+    ratio = red_pixels(video[-1]).sum() / red_pixels(video[0]).sum()
+    assert (ratio > 1.4) if grows else (ratio < 0.7), ratio  # 1.04 ** 20 = 2.2 in area after 10 frames
+
+
+def test_a_bounce_falls_and_comes_back_up():
+    video = frames("bounce", 21)
+    heights = [centre(f)[1] for f in video]
+    assert heights[10] - heights[0] > 6, heights  # half a period later it is lower (y grows downwards)
+    assert abs(heights[20] - heights[0]) < 4, heights  # and a period later back where it started
