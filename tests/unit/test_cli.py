@@ -56,3 +56,33 @@ def test_cli_image_bad_input_prints_the_message_and_exits_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == "error: num_inference_steps must be between 1 and 200, got 0"
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_writes_a_video_that_carries_its_settings(tmp_path):
+    from PIL import Image
+
+    from playground.video.render import probe, read_video_settings
+
+    out = tmp_path / "ball.mp4"
+    result = run_cli("video", "--prompt", "a bouncing red ball", "--image-backend", "gan", "--num-frames", "6",
+                     "--fps", "6", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{out} (bounce)"
+    assert probe(out) == ("h264", 6, 6.0)
+    assert read_video_settings(out)["prompt"] == "a bouncing red ball"
+
+    start, gif = tmp_path / "start.png", tmp_path / "spin.gif"
+    Image.new("RGB", (32, 32), (0, 90, 200)).save(start)
+    result = run_cli("video", "--image", str(start), "--motion", "spin", "--num-frames", "5", "-o", str(gif))
+    assert result.returncode == 0, result.stderr
+    with Image.open(gif) as frames:
+        assert frames.n_frames == 5
+
+
+def test_cli_video_bad_input_prints_the_message_and_exits_2(tmp_path):
+    result = run_cli("video", "--prompt", "a red ball", "--num-frames", "100", "-o", str(tmp_path / "x.mp4"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: num_frames must be between 4 and 64, got 100"
+    result = run_cli("video", "--prompt", "a red ball", "-o", str(tmp_path / "x.avi"))
+    assert result.returncode == 2 and "output must end in .mp4 or .gif, got 'x.avi'" in result.stderr
+    assert not any(tmp_path.iterdir())
