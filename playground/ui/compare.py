@@ -13,7 +13,7 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from playground import compare, config, image, text
-from playground.compare import Comparison, CompareSettings
+from playground.compare import CompareSettings, Comparison
 from playground.ui.common import show_errors
 from playground.ui.image import MODELS as IMAGE_MODELS
 from playground.ui.text import OPENAI_MODELS
@@ -301,7 +301,7 @@ def build_compare_tab() -> None:
                         diffs.append(gr.HighlightedText(label=f"What prompt {i + 1} adds to prompt {i}", color_map=DIFF_COLOURS, show_inline_category=False, visible=False, elem_id=f"compare-diff-{i}"))
                         if i < COLUMNS - 1:
                             expand_buttons.append(gr.Button("Make it detailed →", size="sm", elem_id=EXPAND_IDS[i]))
-                        galleries.append(gr.Gallery(label="Results", columns=2, height=260, format="png", interactive=False, elem_id=f"compare-gallery-{i}", elem_classes="compare-gallery"))
+                        galleries.append(gr.Gallery(label="Results", columns=4, height="auto", format="png", interactive=False, elem_id=f"compare-gallery-{i}", elem_classes="compare-gallery"))
                         text_boxes.append(gr.Textbox(label="Results", lines=8, max_lines=20, interactive=False, visible=False, elem_id=f"compare-texts-{i}"))
                         scores.append(gr.Markdown(elem_id=f"compare-scores-{i}"))
             run = gr.Button("Compare", variant="primary", elem_id="compare-run")
@@ -319,7 +319,8 @@ def build_compare_tab() -> None:
                 with gr.Row():
                     sheet_file = gr.File(label="Sheet (PNG: prompts, results, scores; settings inside)", interactive=False, elem_id="compare-sheet")
                     report_file = gr.File(label="JSON", interactive=False, elem_id="compare-json")
-                report = gr.JSON(label="Scores", elem_id="compare-report")
+                with gr.Accordion("Scores as JSON (what /compare_prompts returns)", open=False):
+                    report = gr.JSON(label="Scores", elem_id="compare-report")
             prompts = gr.JSON(visible=False)
             all_results = gr.Gallery(visible=False, format="png")
             expansion = gr.Textbox(visible=False)
