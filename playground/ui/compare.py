@@ -1,8 +1,11 @@
 """The Compare tab: 2–4 prompts side by side through one backend with the same seeds and settings, scored for
 specificity, adherence and diversity; "Make it detailed", which words mattered, a temperature sweep, the export."""
 
+import functools
+import inspect
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import gradio as gr
 import matplotlib
@@ -67,34 +70,32 @@ class Shown:
     files: list[list[str]]  # per prompt, per seed (empty for texts)
 
 
-def _settings(modality, backend, model, seed, num_seeds, negative_prompt, num_inference_steps, guidance_scale,
-              scheduler, system_prompt, temperature, top_p, max_new_tokens) -> CompareSettings:
-    return CompareSettings(modality, backend, model, seed, num_seeds, negative_prompt, num_inference_steps,
-                           guidance_scale, scheduler, system_prompt, temperature, top_p, max_new_tokens)
+SETTING_NAMES = [field.name for field in fields(CompareSettings)]
 
 
-@show_errors
+def takes_settings(fn: Callable) -> Callable:
+    """Turn fn(first, settings, base_url, api_key) into an event handler that takes every CompareSettings field as
+    its own named parameter (the names the HTTP API shows, as in the other tabs) and answers bad input with gr.Error."""
+    first = next(iter(inspect.signature(fn).parameters))
+
+    @functools.wraps(fn)
+    def handler(value, *args):
+        *settings, base_url, api_key = args
+        return fn(value, CompareSettings(*settings), base_url, api_key)
+
+    named = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    handler.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, named) for name in [first, *SETTING_NAMES]]
+        + [inspect.Parameter(name, named, default="") for name in ("base_url", "api_key")]
+    )
+    return show_errors(handler)
+
+
+@takes_settings
 def compare_prompts(
-    prompts: list[str],
-    modality: str,
-    backend: str,
-    model: str,
-    seed: int,
-    num_seeds: int,
-    negative_prompt: str,
-    num_inference_steps: int,
-    guidance_scale: float,
-    scheduler: str,
-    system_prompt: str,
-    temperature: float,
-    top_p: float,
-    max_new_tokens: int,
-    base_url: str = "",
-    api_key: str = "",
+    prompts: list[str], settings: CompareSettings, base_url: str, api_key: str
 ) -> tuple[list[tuple[str, str]], dict, Shown]:
     """Run and score the prompts; returns the pictures (prompt order, then seed order), the report, and the run."""
-    settings = _settings(modality, backend, model, seed, num_seeds, negative_prompt, num_inference_steps,
-                         guidance_scale, scheduler, system_prompt, temperature, top_p, max_new_tokens)
     comparison = compare.compare_prompts(prompts, settings, base_url, api_key)
     files = compare.save_pictures(comparison) if settings.modality == "image" else []
     gallery = [(file, f"{column.prompt} · seed {seed}") for column, column_files in zip(comparison.columns, files)
@@ -165,28 +166,9 @@ def _most_detailed(count: int, *prompts: str) -> str:
     return compare.most_detailed(filled) if filled else ""
 
 
-@show_errors
-def words_that_mattered(
-    prompt: str,
-    modality: str,
-    backend: str,
-    model: str,
-    seed: int,
-    num_seeds: int,
-    negative_prompt: str,
-    num_inference_steps: int,
-    guidance_scale: float,
-    scheduler: str,
-    system_prompt: str,
-    temperature: float,
-    top_p: float,
-    max_new_tokens: int,
-    base_url: str = "",
-    api_key: str = "",
-) -> tuple[pd.DataFrame, Figure]:
+@takes_settings
+def words_that_mattered(prompt: str, settings: CompareSettings, base_url: str, api_key: str) -> tuple[pd.DataFrame, Figure]:
     """Adherence lost when each detail phrase is taken out of the prompt, as a table and as bars."""
-    settings = _settings(modality, backend, model, seed, num_seeds, negative_prompt, num_inference_steps,
-                         guidance_scale, scheduler, system_prompt, temperature, top_p, max_new_tokens)
     full, effects = compare.words_that_mattered(prompt, settings, base_url, api_key)
     table = pd.DataFrame([[e.phrase, e.prompt, round(e.adherence, 4), round(e.drop, 4)] for e in effects],
                          columns=["detail removed", "prompt without it", "adherence", "drop"])
@@ -329,8 +311,11 @@ def build_compare_tab() -> None:
     gr.Examples(EXAMPLES["image"], inputs=[modality, count, *prompt_boxes, seed], label="Pictures, vague → detailed (same seeds)")
     gr.Examples(EXAMPLES["text"], inputs=[modality, count, *prompt_boxes, seed], label="Texts, vague → detailed (same seeds)")
 
-    settings_inputs = [modality, backend, model, seed, num_seeds, negative_prompt, num_inference_steps, guidance_scale,
-                       scheduler, system_prompt, temperature, top_p, max_new_tokens, base_url, api_key]
+    controls = {"modality": modality, "backend": backend, "model": model, "seed": seed, "num_seeds": num_seeds,
+                "negative_prompt": negative_prompt, "num_inference_steps": num_inference_steps,
+                "guidance_scale": guidance_scale, "scheduler": scheduler, "system_prompt": system_prompt,
+                "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens}
+    settings_inputs = [controls[name] for name in SETTING_NAMES] + [base_url, api_key]  # takes_settings' order
     modality.change(_modality_changed, modality, [backend, sweep_box], api_visibility="private")
     gr.on([modality.change, backend.change, expand_backend.change], _backend_changed, [modality, backend, expand_backend],
           [model, image_settings, diffusion_settings, text_settings, openai_settings], api_visibility="private")
