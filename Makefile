@@ -16,6 +16,7 @@ bench: $(VENV)/.app-installed
 	$(BIN)/python benchmarks/bench_text.py
 	$(BIN)/python benchmarks/bench_image.py
 	$(BIN)/python benchmarks/bench_video.py
+	$(BIN)/python benchmarks/bench_compare.py
 
 $(VENV)/.app-installed: requirements.txt requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

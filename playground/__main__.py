@@ -1,4 +1,4 @@
-"""Command line: python -m playground text|image|video ... [options]; see --help of each command.
+"""Command line: python -m playground text|image|video|compare ... [options]; see --help of each command.
 
 Uses the same backend code as the app; bad input prints the message and exits with status 2.
 """
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from playground import config, image, text, video
+from playground import compare, config, image, text, video
 from playground.image import metadata
 from playground.text.sampling import SamplingSettings, next_token_distribution
 from playground.video import render
@@ -101,15 +101,55 @@ def _run_video(args: argparse.Namespace) -> None:
     print(write(result.frames, settings.fps, result.settings, args.output), f"({result.settings['motion']})")
 
 
+def _compare_parser(commands: argparse._SubParsersAction) -> None:
+    defaults = compare.CompareSettings()
+    parser = commands.add_parser("compare", help="run 2-4 prompts with the same seeds and settings, and score them")
+    parser.add_argument("prompts", nargs="+", help="from vague to detailed, e.g. \"a face\" \"a smiling yellow face\"")
+    parser.add_argument("--modality", default=defaults.modality, help=", ".join(compare.MODALITIES))
+    parser.add_argument("--backend", default="", help="image: gan, diffusion (default), openai · text: local (default), openai")
+    parser.add_argument("--model", default="", help="default: the backend's default model")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--num-seeds", type=int, default=defaults.num_seeds, help="results per prompt")
+    parser.add_argument("--negative-prompt", default="")
+    parser.add_argument("--num-inference-steps", type=int, default=defaults.num_inference_steps)
+    parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
+    parser.add_argument("--scheduler", default=defaults.scheduler, help=", ".join(image.SCHEDULERS))
+    parser.add_argument("--system-prompt", default="")
+    parser.add_argument("--temperature", type=float, default=defaults.temperature)
+    parser.add_argument("--top-p", type=float, default=defaults.top_p)
+    parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
+    parser.add_argument("--base-url", default="", help="openai backend: a compatible server (key from OPENAI_API_KEY)")
+    parser.add_argument("-o", "--output", type=Path, default=Path("compare.png"),
+                        help="the sheet (PNG); the scores go next to it as NAME.json")
+
+
+def _run_compare(args: argparse.Namespace) -> None:
+    backend = args.backend or {"image": "diffusion", "text": "local"}.get(args.modality, "")
+    settings = compare.CompareSettings(
+        args.modality, backend, args.model, args.seed, args.num_seeds, args.negative_prompt, args.num_inference_steps,
+        args.guidance_scale, args.scheduler, args.system_prompt, args.temperature, args.top_p, args.max_new_tokens,
+    )
+    comparison = compare.compare_prompts(args.prompts, settings, args.base_url)
+    for i, column in enumerate(comparison.columns, start=1):
+        words = "; ".join(f"{category}: {', '.join(w)}" for category, w in column.specificity.by_category().items())
+        diversity = "-" if column.diversity is None else f"{column.diversity:.3f}"
+        print(f"{i}. {column.prompt!r}\n   specificity {column.specificity.score} ({words or 'no detail'})\n"
+              f"   adherence {column.mean_adherence:.3f}   diversity {diversity}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    sheet, report = compare.export(comparison, sheet=args.output)
+    print(f"adherence is measured against {comparison.reference!r}\n{sheet}\n{report}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     _text_parser(commands)
     _image_parser(commands)
     _video_parser(commands)
+    _compare_parser(commands)
     args = parser.parse_args(argv)
     try:
-        {"text": _run_text, "image": _run_image, "video": _run_video}[args.command](args)
+        {"text": _run_text, "image": _run_image, "video": _run_video, "compare": _run_compare}[args.command](args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

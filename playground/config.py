@@ -47,6 +47,10 @@ MAX_SEED = 2**32 - 1
 MAX_INFERENCE_STEPS = int(_env("PLAYGROUND_MAX_INFERENCE_STEPS", "200"))
 MAX_GUIDANCE_SCALE = 30.0
 MAX_NUM_IMAGES = 8
+# Compare tab: prompt length, results per prompt, and prompts x seeds x steps (denoising steps or new tokens)
+MAX_COMPARE_PROMPT_CHARS = int(_env("PLAYGROUND_MAX_COMPARE_PROMPT_CHARS", "1000"))
+MAX_COMPARE_SEEDS = MAX_NUM_IMAGES
+MAX_COMPARE_WORK = int(_env("PLAYGROUND_MAX_COMPARE_WORK", "3200"))
 MAX_UPLOAD_BYTES = int(_env("PLAYGROUND_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # files dropped on the app
 MAX_UPLOAD_PIXELS = 4096 * 4096  # larger pictures are refused before they are decoded
 MIN_FRAMES, MAX_FRAMES = 4, int(_env("PLAYGROUND_MAX_FRAMES", "64"))  # frames per video, the start frame included

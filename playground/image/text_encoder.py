@@ -55,16 +55,17 @@ def load_text_encoder() -> TextEncoder:
 
 
 @torch.inference_mode()
-def encode(prompts: list[str], encoder: TextEncoder | None = None) -> TextEncoding:
+def encode(prompts: list[str], encoder: TextEncoder | None = None, max_tokens: int = MAX_TOKENS) -> TextEncoding:
     """Token states, mask and sentence embeddings of prompts ("" is the unconditional prompt).
 
-    Each distinct prompt is encoded once: a batch of pictures usually repeats one prompt.
+    Each distinct prompt is encoded once: a batch of pictures usually repeats one prompt. Longer texts
+    (the Compare tab's generated texts) may pass a larger max_tokens, up to MiniLM's 512.
     """
     encoder = encoder or load_text_encoder()
     position = {prompt: i for i, prompt in enumerate(dict.fromkeys(prompts))}
     distinct = list(position)
     batch = encoder.tokenizer(
-        distinct, padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+        distinct, padding="max_length", truncation=True, max_length=max_tokens, return_tensors="pt"
     ).to(encoder.model.device)
     states = encoder.model(**batch).last_hidden_state
     mask = batch["attention_mask"]

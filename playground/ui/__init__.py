@@ -4,6 +4,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from playground import config, openai_server
+from playground.ui.compare import CSS as COMPARE_CSS
+from playground.ui.compare import build_compare_tab
 from playground.ui.image import CSS as IMAGE_CSS
 from playground.ui.image import build_image_tab
 from playground.ui.text import build_text_tab
@@ -24,6 +26,8 @@ def build_app() -> gr.Blocks:
             image_gallery = build_image_tab()
         with gr.Tab("Video"):
             build_video_tab(image_gallery)
+        with gr.Tab("Compare"):
+            build_compare_tab()
     app.queue(max_size=config.QUEUE_MAX_SIZE, default_concurrency_limit=config.CONCURRENCY_LIMIT)
     return app
 
@@ -34,5 +38,5 @@ def build_server() -> FastAPI:
     server.include_router(openai_server.router)
     return gr.mount_gradio_app(
         server, build_app(), path="/", show_error=False, footer_links=["api", "gradio"],
-        max_file_size=config.MAX_UPLOAD_BYTES, css=IMAGE_CSS + VIDEO_CSS,
+        max_file_size=config.MAX_UPLOAD_BYTES, css=IMAGE_CSS + VIDEO_CSS + COMPARE_CSS,
     )

@@ -1,0 +1,96 @@
+"""The Compare tab's endpoints over real HTTP, with our shipped image models and the embedded text model."""
+
+import re
+
+import pytest
+from conftest import SERVER_API_KEY, call_raw, require
+from gradio_client import Client
+
+from playground import config
+from playground.image import metadata
+
+pytestmark = pytest.mark.embedded
+PROMPTS = ["food", "a red apple"]
+
+
+@pytest.fixture(scope="module")
+def client(app) -> Client:
+    require((config.DIFFUSION_MODEL_DIR / "model_index.json").is_file(), "the shipped diffusion model is missing")
+    return Client(app.url, verbose=False)
+
+
+def compare_prompts(client: Client, **kwargs) -> tuple[list[dict], dict]:
+    settings = {"prompts": PROMPTS, "modality": "image", "backend": "gan", "seed": 7, "num_seeds": 3} | kwargs
+    return client.predict(api_name="/compare_prompts", **settings)
+
+
+def test_compare_prompts_returns_pictures_in_prompt_then_seed_order_and_the_scores(client):
+    gallery, report = compare_prompts(client, backend="diffusion", num_inference_steps=8)
+    stored = [metadata.read_settings(item["image"]) for item in gallery]
+    assert [(s["prompt"], s["seed"]) for s in stored] == [(p, seed) for p in PROMPTS for seed in (7, 8, 9)]
+    assert [item["caption"] for item in gallery[:2]] == ["food · seed 7", "food · seed 8"]
+    assert stored[0]["num_inference_steps"] == 8 and stored[0]["backend"] == "diffusion"
+    assert report["reference_prompt"] == "a red apple" and report["settings"]["seeds"] == [7, 8, 9]
+    vague, detailed = report["columns"]
+    assert (vague["specificity"]["score"], detailed["specificity"]["words"]) == (1, {"colour": ["red"], "subject": ["apple"]})
+    assert detailed["adherence"] > vague["adherence"] and vague["diversity"] > detailed["diversity"]
+    assert len(detailed["adherence_per_seed"]) == 3
+
+
+def test_compare_prompts_runs_texts_through_a_compatible_server_with_this_callers_key(app, client):
+    _, report = compare_prompts(client, prompts=["Name a fruit.", "Name a red fruit that grows on trees."], modality="text",
+                                backend="openai", model=config.DEFAULT_TEXT_MODEL, num_seeds=2, max_new_tokens=12,
+                                base_url=f"{app.url}/v1", api_key=SERVER_API_KEY)
+    assert [len(column["texts"]) for column in report["columns"]] == [2, 2]
+    assert all(isinstance(t, str) for column in report["columns"] for t in column["texts"])
+    assert SERVER_API_KEY not in app.log()
+
+
+def test_enhance_prompt_returns_a_more_detailed_prompt(client):
+    detailed = client.predict(prompt="a face", modality="image", backend="local", api_name="/enhance_prompt")
+    assert isinstance(detailed, str) and len(detailed.split()) > 2 and "face" in detailed
+
+
+def test_words_that_mattered_returns_the_adherence_lost_per_detail(client):
+    table, chart = client.predict(prompt="a yellow banana, fruit", modality="image", backend="gan", seed=0, num_seeds=2,
+                                  api_name="/words_that_mattered")
+    assert table["headers"] == ["detail removed", "prompt without it", "adherence", "drop"]
+    assert [row[:2] for row in table["data"]] == [["yellow", "a banana, fruit"], [", fruit", "a yellow banana"]]
+    assert chart["type"] == "matplotlib"
+
+
+def test_temperature_sweep_puts_the_same_seeds_side_by_side(client):
+    table = client.predict(prompt="Name a colour.", temperatures=[0, 1.5], backend="local", model=config.DEFAULT_TEXT_MODEL,
+                           seed=1, num_seeds=2, max_new_tokens=8, api_name="/temperature_sweep")
+    assert table["headers"] == ["temperature", "distinct-1", "distinct-2", "seed 1", "seed 2"]
+    greedy, hot = table["data"]
+    assert greedy[3] == greedy[4] and hot[3] != hot[4]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"prompts": ["a face"]}, "prompts must hold between 2 and 4 prompts, got 1"),
+        ({"prompts": ["a", "b", "c", "d", "e"]}, "prompts must hold between 2 and 4 prompts, got 5"),
+        ({"prompts": ["a face", ""]}, "prompts[1] must not be empty"),
+        ({"prompts": ["a face", "x" * 1001]}, "prompts[1] is too long: 1001 characters, the limit is 1000"),
+        ({"num_seeds": 0}, "num_seeds must be between 1 and 8, got 0"),
+        ({"num_seeds": 9}, "num_seeds must be between 1 and 8, got 9"),
+        ({"prompts": ["a", "b", "c"], "backend": "diffusion", "num_seeds": 8, "num_inference_steps": 200},
+         "3 prompts × 8 seeds × 200 num_inference_steps = 4800, the limit is 3200"),
+        ({"modality": "text"}, "backend must be one of 'local', 'openai' for the text modality, got 'gan'"),
+    ],
+)
+def test_bad_input_gets_a_message_naming_the_parameter(client, kwargs, message):
+    with pytest.raises(Exception, match=re.escape(message)):
+        compare_prompts(client, **kwargs)
+
+
+def test_nan_sent_over_raw_http_is_refused_and_the_server_keeps_serving(app, client):
+    for position, name in ((5, "num_seeds"), (8, "guidance_scale")):
+        inputs = ['["food", "a red apple"]', '"image"', '"gan"', '""', "0", "2", '""', "20", "3", '"dpm++"', '""', "0.7",
+                  "1", "60", '""', '""']
+        inputs[position] = "NaN"
+        events = call_raw(app, "compare_prompts", f'{{"data": [{", ".join(inputs)}]}}')
+        assert "event: error" in events and f"{name} must be a finite number" in events
+    assert len(compare_prompts(client, num_seeds=1)[0]) == 2
