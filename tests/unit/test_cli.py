@@ -72,7 +72,9 @@ def test_cli_writes_a_video_that_carries_its_settings(tmp_path):
     assert read_video_settings(out)["prompt"] == "a bouncing red ball"
 
     start, gif = tmp_path / "start.png", tmp_path / "spin.gif"
-    Image.new("RGB", (32, 32), (0, 90, 200)).save(start)
+    picture = Image.new("RGB", (32, 32), (0, 90, 200))
+    picture.paste((250, 250, 0), (4, 12, 28, 20))  # a yellow bar: spinning changes every frame
+    picture.save(start)
     result = run_cli("video", "--image", str(start), "--motion", "spin", "--num-frames", "5", "-o", str(gif))
     assert result.returncode == 0, result.stderr
     with Image.open(gif) as frames:
