@@ -1,4 +1,4 @@
-"""Helpers every tab uses: backend errors shown to the user as readable messages."""
+"""Helpers every tab uses: backend errors shown to the user as readable messages, and charts drawn off-screen."""
 
 import functools
 import html
@@ -6,6 +6,12 @@ import inspect
 from collections.abc import Callable
 
 import gradio as gr
+import matplotlib
+
+matplotlib.use("Agg")  # charts are drawn on the server, never in a window
+from matplotlib import pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 
 def _user_error(error: ValueError) -> gr.Error:
@@ -34,3 +40,15 @@ def show_errors(fn: Callable) -> Callable:
             raise _user_error(error) from None
 
     return call
+
+
+def new_chart(width: float, height: float) -> tuple[Figure, Axes]:
+    """An empty chart of width x height inches, for a gr.Plot."""
+    return plt.subplots(figsize=(width, height))
+
+
+def finished(figure: Figure) -> Figure:
+    """The chart laid out and released by pyplot, which would otherwise keep every chart ever drawn in memory."""
+    figure.tight_layout()
+    plt.close(figure)
+    return figure

@@ -8,16 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import gradio as gr
-import matplotlib
 import pandas as pd
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from playground import compare, config, image, text
 from playground.compare import CompareSettings, Comparison
-from playground.ui.common import show_errors
+from playground.ui.common import finished, new_chart, show_errors
 from playground.ui.image import MODELS as IMAGE_MODELS
 from playground.ui.text import OPENAI_MODELS
 
@@ -177,7 +173,7 @@ def words_that_mattered(prompt: str, settings: CompareSettings, base_url: str, a
 
 def _drop_chart(effects: list[compare.PhraseEffect], full: float) -> Figure:
     """One bar per removed detail: how much adherence to the full prompt fell without it."""
-    figure, axes = plt.subplots(figsize=(7, 0.45 * len(effects) + 1.3))
+    figure, axes = new_chart(7, 0.45 * len(effects) + 1.3)
     drops = [e.drop for e in effects]
     axes.barh(range(len(effects)), drops, color=["#4f46e5" if d > 0 else "#d1d5db" for d in drops])
     axes.set_yticks(range(len(effects)), [e.phrase for e in effects])
@@ -185,9 +181,7 @@ def _drop_chart(effects: list[compare.PhraseEffect], full: float) -> Figure:
     axes.axvline(0, color="#6b7280", linewidth=1)
     axes.set_xlabel(f"adherence lost without the detail (full prompt: {full:.3f})")
     axes.set_title("Which words mattered: a longer bar, a bigger effect", fontsize=9)
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
+    return finished(figure)
 
 
 @show_errors

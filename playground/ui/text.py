@@ -6,16 +6,12 @@ import random
 from collections.abc import Iterator
 
 import gradio as gr
-import matplotlib
 import pandas as pd
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution
-from playground.ui.common import show_errors
+from playground.ui.common import finished, new_chart, show_errors
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "text.json").read_text())
 OPENAI_MODELS = [config.DEFAULT_OPENAI_MODEL, "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"]
@@ -56,7 +52,7 @@ def _chart(candidates: list[Candidate], scores: NextTokenScores, temperature: fl
     """Horizontal bars, most likely token on top: grey at T = 1, coloured at the chosen T."""
     labels = [_visible(c.token) for c in candidates]
     rows = range(len(candidates))
-    figure, axes = plt.subplots(figsize=(7, 0.22 * len(candidates) + 1.2))
+    figure, axes = new_chart(7, 0.22 * len(candidates) + 1.2)
     axes.barh([r + 0.2 for r in rows], [c.probability for c in candidates], height=0.4, color="#c4c4c4", label="T = 1")
     colours = ["#4f46e5" if c.in_top_p else "#a5b4fc" for c in candidates]
     axes.barh([r - 0.2 for r in rows], [c.probability_at_temperature for c in candidates], height=0.4, color=colours, label=f"T = {temperature:g}")
@@ -70,9 +66,7 @@ def _chart(candidates: list[Candidate], scores: NextTokenScores, temperature: fl
     scope = "over the whole vocabulary" if scores.complete else f"renormalised over the {len(scores.tokens)} tokens the server returned"
     axes.set_title(f"Next-token candidates ({scope})", fontsize=9)
     axes.legend(loc="lower right", fontsize=8)
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
+    return finished(figure)
 
 
 def _prompt_tokens(scores: NextTokenScores) -> list[tuple[str, str | None]]:

@@ -5,15 +5,11 @@ import json
 import random
 
 import gradio as gr
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from playground import config, video
 from playground.image.metadata import read_upload
-from playground.ui.common import show_errors
+from playground.ui.common import finished, new_chart, show_errors
 from playground.video import render
 from playground.video.convlstm import GateActivity
 from playground.video.motions import MOTIONS
@@ -55,7 +51,7 @@ def _upload_path(value) -> str | None:
 def gate_plot(gates: list[GateActivity]) -> Figure:
     """Mean input, forget and output gate per made frame (left axis) and mean |cell state| (right axis)."""
     frames = list(range(1, len(gates) + 1))
-    figure, axes = plt.subplots(figsize=(7, 2.8))
+    figure, axes = new_chart(7, 2.8)
     for name, colour in (("forget", "#2563eb"), ("input", "#16a34a"), ("output", "#ea580c")):
         axes.plot(frames, [getattr(g, name) for g in gates], color=colour, label=f"{name} gate", marker=".")
     axes.set_ylim(0, 1)
@@ -67,9 +63,7 @@ def gate_plot(gates: list[GateActivity]) -> Figure:
     lines = axes.get_legend_handles_labels()[0] + cell.get_legend_handles_labels()[0]
     axes.legend(lines, [line.get_label() for line in lines], loc="lower left", fontsize=8, ncols=4)
     axes.set_title("The LSTM's gates and memory, frame by frame", fontsize=9)
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
+    return finished(figure)
 
 
 @show_errors
