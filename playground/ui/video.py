@@ -92,14 +92,12 @@ def generate_video(
     return mp4, result.frames, gif, render.frame_strip(result.frames), gate_plot(result.gates), result.settings
 
 
-def last_picture(gallery) -> str | None:
-    """The first picture of the Image tab's gallery, as the video's start."""
+def last_picture(gallery: list[tuple[str, str | None]] | None) -> str | None:
+    """The first picture of the Image tab's gallery (as Gallery gives it: (path, caption) pairs), as the video's start."""
     if not gallery:
         gr.Warning("The Image tab has no picture yet: generate one there first.")
         return None
-    item = gallery[0]
-    picture = item.get("image", item) if isinstance(item, dict) else item[0] if isinstance(item, (list, tuple)) else item
-    return picture.get("path") if isinstance(picture, dict) else picture
+    return gallery[0][0]
 
 
 def build_video_tab(image_gallery: gr.Gallery) -> None:
