@@ -41,9 +41,7 @@ def load_sprites(split: str, cache_dir: Path = config.CACHE_DIR) -> torch.Tensor
     split = check_choice("split", split, emoji_data.SPLITS)
     cache = cache_dir / "data" / SPRITES_FILE
     if not cache.is_file():
-        npm = cache_dir / "npm"
-        images_root = emoji_data.fetch_package(emoji_data.IMAGES_PACKAGE, emoji_data.IMAGES_VERSION, npm)
-        data_root = emoji_data.fetch_package(emoji_data.DATA_PACKAGE, emoji_data.DATA_VERSION, npm)
+        images_root, data_root = emoji_data.fetch_packages(cache_dir / "npm")
         parts: dict[str, list[np.ndarray]] = {s: [] for s in emoji_data.SPLITS}
         for entry in emoji_data.read_catalogue(images_root, data_root):
             if entry.skin_tone is None:

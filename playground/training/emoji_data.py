@@ -169,6 +169,11 @@ def fetch_package(name: str, version: str, cache_dir: Path) -> Path:
     return folder / "package"
 
 
+def fetch_packages(cache_dir: Path) -> tuple[Path, Path]:
+    """The extracted images package and data package (fetch_package for both), in that order."""
+    return fetch_package(IMAGES_PACKAGE, IMAGES_VERSION, cache_dir), fetch_package(DATA_PACKAGE, DATA_VERSION, cache_dir)
+
+
 # 2. Join the packages
 
 
@@ -466,8 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         cache_dir = args.cache_dir or config.CACHE_DIR / "npm"
-        images_root = fetch_package(IMAGES_PACKAGE, IMAGES_VERSION, cache_dir)
-        data_root = fetch_package(DATA_PACKAGE, DATA_VERSION, cache_dir)
+        images_root, data_root = fetch_packages(cache_dir)
         splits = build_splits(images_root, data_root, args.size, args.limit)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
