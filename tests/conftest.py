@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ from playground.training.emoji_data import DATA_PACKAGE, DATA_VERSION, EXTRACTED
 ROOT = Path(__file__).parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVER_API_KEY = "test-server-key"  # the key the app's /v1 endpoint requires in the API tests
+OPERATOR_OPENAI_KEY = "sk-operator-secret-789"  # the app's OPENAI_API_KEY in the API tests: it must never leave
 
 
 def require(condition: bool, reason: str) -> None:
@@ -96,11 +98,54 @@ def embedded_model() -> str:
     return config.DEFAULT_TEXT_MODEL
 
 
+class RecordingServer:
+    """A local HTTP server that answers every POST with 401 and keeps the headers (lower-case names) it received."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.headers: list[dict[str, str]] = []
+        received = self.headers
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append({name.lower(): value for name, value in self.headers.items()})
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(401)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"error": {"message": "no", "type": "invalid_request_error"}}')
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def authorizations(self) -> list[str]:
+        return [headers.get("authorization", "") for headers in self.headers]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def recorder():
+    server = RecordingServer()
+    yield server
+    server.stop()
+
+
 class RunningApp:
     """The real app (python app.py) in a subprocess; its output is kept to check what it logs."""
 
     def __init__(self, env: dict[str, str]):
         self.port = free_port()
+        self.env = env
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(env["PLAYGROUND_TEST_LOG"])
         self.process = subprocess.Popen(
@@ -135,11 +180,13 @@ class RunningApp:
 @pytest.fixture(scope="session")
 def app(embedded_model, tmp_path_factory) -> RunningApp:
     """One app for the API and browser tests, serving the embedded model; /v1 requires SERVER_API_KEY."""
-    env = {key: value for key, value in os.environ.items() if key != "OPENAI_API_KEY"}
+    env = {key: value for key, value in os.environ.items() if key not in ("SPACE_ID", "PLAYGROUND_PUBLIC")}
     env |= {
+        "OPENAI_API_KEY": OPERATOR_OPENAI_KEY,
         "PLAYGROUND_API_KEY": SERVER_API_KEY,
         "PLAYGROUND_TEST_LOG": str(tmp_path_factory.mktemp("app") / "app.log"),
         "PLAYGROUND_HUB_TIMEOUT": "2",
+        "GRADIO_TEMP_DIR": str(tmp_path_factory.mktemp("gradio-uploads")),
     }
     running = RunningApp(env)
     yield running

@@ -11,7 +11,6 @@ from playground.validation import check_choice, check_int, check_range, check_te
 
 BACKENDS = ("gan", "diffusion", "openai")
 SCHEDULERS = tuple(diffusion.SCHEDULERS)
-MAX_MODEL_CHARS = 300
 # The settings each backend uses; the others are left out of the pictures' metadata.
 USED_SETTINGS = {
     "gan": ("prompt", "backend", "model", "seed"),
@@ -41,7 +40,7 @@ class ImageSettings:
         check(self, "prompt", check_text("prompt", self.prompt, config.MAX_PROMPT_CHARS, required=self.backend == "openai"))
         check(self, "negative_prompt", check_text("negative_prompt", self.negative_prompt, config.MAX_PROMPT_CHARS,
                                                   required=False))
-        check(self, "model", check_text("model", self.model, MAX_MODEL_CHARS, required=False).strip())
+        check(self, "model", check_text("model", self.model, config.MAX_NAME_CHARS, required=False).strip())
         if self.backend == "gan" and self.model not in ("", "emoji-gan"):
             raise ValueError(f"model must be 'emoji-gan' (or empty) for the gan backend, got {self.model!r}")
         check(self, "seed", check_int("seed", self.seed, 0, config.MAX_SEED))

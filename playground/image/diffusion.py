@@ -33,6 +33,7 @@ from transformers import BertModel, PreTrainedTokenizerBase
 from playground import config, registry
 from playground.hub import first_line, hub_source
 from playground.image.text_encoder import TextEncoder, encode, load_text_encoder
+from playground.validation import check_offered_model
 
 FOLD = 2  # the UNet's cells are FOLD x FOLD pixels
 
@@ -191,6 +192,7 @@ def _load(model: str) -> LoadedPipeline:
 
 def load_pipeline(model: str) -> LoadedPipeline:
     """The pipeline called model ("" for ours), loaded once and shared."""
+    check_offered_model(model or config.OWN_DIFFUSION_MODEL, [config.OWN_DIFFUSION_MODEL, *config.IMAGE_HUB_MODELS])
     return registry.load(("diffusion", model or config.OWN_DIFFUSION_MODEL), lambda: _load(model))
 
 

@@ -6,7 +6,8 @@ import io
 import openai
 from PIL import Image, UnidentifiedImageError
 
-from playground.openai_client import MAX_FIELD_CHARS, make_client, readable_error
+from playground import config
+from playground.openai_client import make_client, readable_error
 from playground.validation import check_text
 
 SIZE = "256x256"  # the smallest size dall-e-2 makes; compatible servers answer with their own size
@@ -14,7 +15,7 @@ SIZE = "256x256"  # the smallest size dall-e-2 makes; compatible servers answer 
 
 def generate_pictures(prompt: str, num_images: int, model: str, base_url: str = "", api_key: str = "") -> list[Image.Image]:
     """num_images pictures for prompt (the API takes no seed, so they are not reproducible)."""
-    model = check_text("model", model, MAX_FIELD_CHARS).strip()
+    model = check_text("model", model, config.MAX_NAME_CHARS).strip()
     client = make_client(base_url, api_key)
     try:
         response = client.images.generate(model=model, prompt=prompt, n=num_images, size=SIZE, response_format="b64_json")

@@ -4,7 +4,7 @@ from playground import config
 from playground.text import local, openai_api
 from playground.text.sampling import NextTokenScores, SamplingSettings
 from playground.text.stream import TextStream
-from playground.validation import check_choice
+from playground.validation import check_choice, check_text
 
 BACKENDS = ("local", "openai")
 
@@ -12,6 +12,11 @@ BACKENDS = ("local", "openai")
 def default_model(backend: str) -> str:
     """The model a backend uses when the caller names none."""
     return config.DEFAULT_TEXT_MODEL if backend == "local" else config.DEFAULT_OPENAI_MODEL
+
+
+def chosen_model(backend: str, model: object) -> str:
+    """The model named by the caller (checked: text, not too long), or the backend's default when it is empty."""
+    return check_text("model", model, config.MAX_NAME_CHARS, required=False).strip() or default_model(backend)
 
 
 def stream_text(
@@ -25,7 +30,7 @@ def stream_text(
 ) -> TextStream:
     """Start generating a reply with the chosen backend; iterate the result for the text."""
     backend = check_choice("backend", backend, BACKENDS)
-    model = model or default_model(backend)
+    model = chosen_model(backend, model)
     if backend == "local":
         return local.stream_text(prompt, model, system_prompt, settings)
     return openai_api.stream_text(prompt, model, system_prompt, settings, base_url, api_key)
@@ -36,7 +41,7 @@ def next_token_scores(
 ) -> NextTokenScores:
     """The scores of the first token of the reply, which the temperature then reshapes."""
     backend = check_choice("backend", backend, BACKENDS)
-    model = model or default_model(backend)
+    model = chosen_model(backend, model)
     if backend == "local":
         return local.next_token_scores(prompt, model, system_prompt)
     return openai_api.next_token_scores(prompt, model, system_prompt, base_url, api_key)

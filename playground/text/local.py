@@ -20,10 +20,7 @@ from playground.hub import first_line, hub_source
 from playground.text import fast_llama
 from playground.text.sampling import NextTokenScores, SamplingSettings, choose_next_token
 from playground.text.stream import TextStream, TokenLogprob, chat_messages
-from playground.validation import check_text
-
-MAX_MODEL_NAME_CHARS = 300
-
+from playground.validation import check_offered_model, check_text
 
 @dataclass
 class LocalModel:
@@ -90,7 +87,7 @@ def _load(name: str) -> LocalModel:
 
 def load_model(name: str) -> LocalModel:
     """The model called name, loaded once and shared by all requests."""
-    name = check_text("model", name, MAX_MODEL_NAME_CHARS).strip()
+    name = check_offered_model(check_text("model", name, config.MAX_NAME_CHARS).strip(), config.TEXT_MODELS)
     return registry.load(("text", name), lambda: _load(name))
 
 

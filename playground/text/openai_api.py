@@ -10,7 +10,7 @@ import openai
 import torch
 
 from playground import config
-from playground.openai_client import MAX_FIELD_CHARS, make_client, readable_error
+from playground.openai_client import make_client, readable_error
 from playground.text.sampling import NextTokenScores, SamplingSettings
 from playground.text.stream import TextStream, chat_messages
 from playground.validation import check_text
@@ -28,7 +28,7 @@ def stream_text(
 ) -> TextStream:
     """Stream a chat completion; top_k and repetition_penalty reach only compatible servers (a base URL)."""
     messages = chat_messages(prompt, system_prompt)
-    model = check_text("model", model, MAX_FIELD_CHARS).strip()
+    model = check_text("model", model, config.MAX_NAME_CHARS).strip()
     client = make_client(base_url, api_key)
     extra = {}
     if base_url and base_url.strip():  # a compatible server; the OpenAI API itself rejects these settings
@@ -75,7 +75,7 @@ def next_token_scores(
 ) -> NextTokenScores:
     """The server's most likely first tokens of the reply, from logprobs/top_logprobs (at most 20 of them)."""
     messages = chat_messages(prompt, system_prompt)
-    model = check_text("model", model, MAX_FIELD_CHARS).strip()
+    model = check_text("model", model, config.MAX_NAME_CHARS).strip()
     client = make_client(base_url, api_key)
     try:
         reply = client.chat.completions.create(

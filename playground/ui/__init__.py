@@ -8,6 +8,7 @@ from playground.ui.compare import CSS as COMPARE_CSS
 from playground.ui.compare import build_compare_tab
 from playground.ui.image import CSS as IMAGE_CSS
 from playground.ui.image import build_image_tab
+from playground.ui.inputs import CheckedBlocks
 from playground.ui.text import build_text_tab
 from playground.ui.video import CSS as VIDEO_CSS
 from playground.ui.video import build_video_tab
@@ -18,7 +19,7 @@ TITLE = "Generative Playground"
 def build_app() -> gr.Blocks:
     """The Blocks app with every tab, its queue bounded."""
     # Gradio keeps copies of every input and output file: delete those older than an hour, every 10 minutes
-    with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as app:
+    with CheckedBlocks(title=TITLE, delete_cache=(600, 3600)) as app:
         gr.Markdown(f"# {TITLE}\nType a prompt, move the settings, and see what a generative model does with them — and why.")
         with gr.Tab("Text"):
             build_text_tab()
@@ -36,7 +37,10 @@ def build_server() -> FastAPI:
     """The whole HTTP server: the OpenAI-compatible /v1 routes, and the app at /."""
     server = FastAPI(title=TITLE)
     server.include_router(openai_server.router)
-    return gr.mount_gradio_app(
-        server, build_app(), path="/", show_error=False, footer_links=["api", "gradio"],
+    app = build_app()
+    server = gr.mount_gradio_app(
+        server, app, path="/", show_error=False, footer_links=["api", "gradio"], allowed_paths=[str(config.OUTPUT_DIR)],
         max_file_size=config.MAX_UPLOAD_BYTES, css=IMAGE_CSS + VIDEO_CSS + COMPARE_CSS,
     )
+    app.has_launched = True  # what launch() sets: turns on Gradio's own upload-folder check, skipped when mounted
+    return server

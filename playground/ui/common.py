@@ -14,7 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
-def _user_error(error: ValueError) -> gr.Error:
+def user_error(error: ValueError) -> gr.Error:
+    """A backend's message as the gr.Error the caller reads (escaped, no traceback in the log)."""
     # gr.Error renders HTML: escape, since messages quote what the caller typed
     return gr.Error(html.escape(str(error), quote=False), print_exception=False)
 
@@ -28,7 +29,7 @@ def show_errors(fn: Callable) -> Callable:
             try:
                 yield from fn(*args, **kwargs)
             except ValueError as error:
-                raise _user_error(error) from None
+                raise user_error(error) from None
 
         return stream
 
@@ -37,7 +38,7 @@ def show_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ValueError as error:
-            raise _user_error(error) from None
+            raise user_error(error) from None
 
     return call
 

@@ -273,7 +273,7 @@ def build_compare_tab() -> None:
                 for i in range(COLUMNS):
                     with gr.Column(visible=i < 2, min_width=220) as column:
                         columns.append(column)
-                        prompt_boxes.append(gr.Textbox(label=f"Prompt {i + 1}", lines=2, elem_id=f"compare-prompt-{i}"))
+                        prompt_boxes.append(gr.Textbox("", label=f"Prompt {i + 1}", lines=2, elem_id=f"compare-prompt-{i}"))
                         diffs.append(gr.HighlightedText(label=f"What prompt {i + 1} adds to prompt {i}", color_map=DIFF_COLOURS, show_inline_category=False, visible=False, elem_id=f"compare-diff-{i}"))
                         if i < COLUMNS - 1:
                             expand_buttons.append(gr.Button("Make it detailed →", size="sm", elem_id=EXPAND_IDS[i]))
@@ -282,7 +282,7 @@ def build_compare_tab() -> None:
                         scores.append(gr.Markdown(elem_id=f"compare-scores-{i}"))
             run = gr.Button("Compare", variant="primary", elem_id="compare-run")
             with gr.Accordion("Which words mattered", open=True):
-                words_prompt = gr.Textbox(label="Detailed prompt analysed (the most detailed of the columns)", interactive=False, elem_id="compare-words-prompt")
+                words_prompt = gr.Textbox("", label="Detailed prompt analysed (the most detailed of the columns)", interactive=False, elem_id="compare-words-prompt")
                 words = gr.Button("Which words mattered?", elem_id="compare-words")
                 words_chart = gr.Plot(label="Adherence lost without each detail", elem_id="compare-words-chart")
                 words_table = gr.Dataframe(label="Each detail removed", interactive=False, elem_id="compare-words-table")
@@ -299,7 +299,7 @@ def build_compare_tab() -> None:
                     report = gr.JSON(label="Scores", elem_id="compare-report")
             prompts = gr.JSON(visible=False)
             all_results = gr.Gallery(visible=False, format="png")
-            expansion = gr.Textbox(visible=False)
+            expansion = gr.Textbox("", visible=False)
             expand_from = gr.Number(visible=False, precision=0)
             shown = gr.State(None, time_to_live=3600)
     gr.Examples(EXAMPLES["image"], inputs=[modality, count, *prompt_boxes, seed], label="Pictures, vague → detailed (same seeds)")

@@ -127,11 +127,11 @@ def timeline_frame(generated: Generated | None, index: float):
 
 
 @show_errors
-def restore_settings(file: str | None):
+def restore_settings(file: dict | None):
     """Settings read back from a PNG made by this app, put into the controls."""
     if not file:
         return [gr.skip()] * 14
-    s = metadata.read_settings(file)
+    s = metadata.read_settings(file["path"])  # a FileData of an uploaded file (ui.inputs checked it)
     post = s.get("postprocess", {}) if isinstance(s.get("postprocess"), dict) else {}
     backend = s.get("backend") if s.get("backend") in image.BACKENDS else gr.skip()
     gr.Info("Settings restored from the PNG: Generate makes the same picture again.")
@@ -168,7 +168,7 @@ def build_image_tab() -> gr.Gallery:
             with gr.Group(visible=False) as openai_settings:
                 base_url = gr.Textbox("", label="Base URL", placeholder="empty: OpenAI · or a compatible server, e.g. this app's http://127.0.0.1:7860/v1")
                 api_key = gr.Textbox("", label="API key", type="password", placeholder="empty: the server's OPENAI_API_KEY", info="kept in this browser tab only; never stored or logged")
-            prompt = gr.Textbox(label="Prompt", lines=2, placeholder="e.g. a red apple — or leave empty for a random picture", elem_id="image-prompt")
+            prompt = gr.Textbox("", label="Prompt", lines=2, placeholder="e.g. a red apple — or leave empty for a random picture", elem_id="image-prompt")
             negative_prompt = gr.Textbox("", label="Negative prompt", placeholder="what to steer away from, e.g. green", elem_id="image-negative")
             generate = gr.Button("Generate", variant="primary", elem_id="image-generate")
             with gr.Row():
@@ -223,6 +223,6 @@ def build_image_tab() -> gr.Gallery:
         restore_settings, png_file,
         [prompt, negative_prompt, backend, model, seed, num_images, num_inference_steps, guidance_scale, scheduler,
          brightness, contrast, saturation, sharpness, upscale],
-        api_visibility="private",
+        api_visibility="private", preprocess=False,
     )
     return gallery

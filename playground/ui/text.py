@@ -143,7 +143,7 @@ def build_text_tab() -> None:
                 base_url = gr.Textbox("", label="Base URL", placeholder="empty: OpenAI · e.g. http://localhost:11434/v1 for Ollama")
                 api_key = gr.Textbox("", label="API key", type="password", placeholder="empty: the server's OPENAI_API_KEY", info="kept in this browser tab only; never stored or logged")
             system_prompt = gr.Textbox(config.DEFAULT_SYSTEM_PROMPT, label="System prompt", lines=2)
-            prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask something, or start a sentence…", elem_id="text-prompt")
+            prompt = gr.Textbox("", label="Prompt", lines=3, placeholder="Ask something, or start a sentence…", elem_id="text-prompt")
             with gr.Row():
                 generate = gr.Button("Generate", variant="primary", elem_id="text-generate")
                 stop = gr.Button("Stop", variant="stop", elem_id="text-stop")

@@ -41,13 +41,6 @@ synthetic clips of emoji moving (bounce, slide, spin, zoom, shake) over varied b
 """
 
 
-def _upload_path(value) -> str | None:
-    """The file path of an image input sent without preprocessing (a FileData dict, a path, or nothing)."""
-    if isinstance(value, dict):
-        return value.get("path")
-    return value or None
-
-
 def gate_plot(gates: list[GateActivity]) -> Figure:
     """Mean input, forget and output gate per made frame (left axis) and mean |cell state| (right axis)."""
     frames = list(range(1, len(gates) + 1))
@@ -68,19 +61,18 @@ def gate_plot(gates: list[GateActivity]) -> Figure:
 
 @show_errors
 def generate_video(
-    prompt: str,
-    image,
-    motion: str,
-    num_frames: int,
-    fps: int,
-    seed: int,
+    prompt: str = "",
+    image: dict | None = None,
+    motion: str = video.AUTO_MOTION,
+    num_frames: int = video.VideoSettings.num_frames,
+    fps: int = video.VideoSettings.fps,
+    seed: int = 0,
     image_backend: str = "diffusion",
     progress: gr.Progress = gr.Progress(),
 ):
     """Make a video; returns the MP4, its frames, the GIF, a strip of frames, the gate plot and the settings."""
     settings = video.VideoSettings(prompt, motion, num_frames, fps, seed, image_backend)
-    path = _upload_path(image)
-    start = read_upload(path) if path else None
+    start = read_upload(image["path"]) if image else None  # a FileData of an uploaded file (ui.inputs checked it)
     progress(0, desc="making the start frame" if start is None else "loading the model")
 
     def on_frame(done: int, total: int) -> None:

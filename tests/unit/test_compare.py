@@ -90,7 +90,7 @@ def test_diversity_is_the_mean_pairwise_cosine_distance():
         (["a face", "  "], "prompts[1] must not be empty"),
         (["a face", "x" * 1001], "prompts[1] is too long: 1001 characters, the limit is 1000"),
         ("a face", "prompts must be a list of 2 to 4 strings, got str"),
-        (["a face", 3], "prompts[1] must be text, got int"),
+        (["a face", 3], "prompts[1] must be text, got a number"),
     ],
 )
 def test_bad_prompts_are_refused_with_the_parameter_and_the_limit(prompts, message):

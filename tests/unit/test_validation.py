@@ -37,13 +37,24 @@ def test_whole_floats_count_as_integers_but_fractions_do_not():
 
 def test_text_must_be_present_and_short_enough():
     assert check_text("prompt", "hi", 5) == "hi"
-    assert check_text("system_prompt", None, 5, required=False) == ""
+    assert check_text("system_prompt", "", 5, required=False) == ""
     with pytest.raises(ValueError, match="prompt must not be empty"):
         check_text("prompt", "   ", 5)
     with pytest.raises(ValueError, match="prompt is too long: 6 characters, the limit is 5"):
         check_text("prompt", "x" * 6, 5)
     with pytest.raises(ValueError, match="prompt must be text"):
         check_text("prompt", 12, 5)
+
+
+@pytest.mark.parametrize(("value", "kind"), [(None, "null"), (0, "a number"), ([], "a list"), ({}, "an object"), (True, "a boolean")])
+def test_text_that_is_not_a_string_is_refused_even_where_empty_is_allowed(value, kind):
+    with pytest.raises(ValueError, match=f"^model must be text, got {kind}$"):
+        check_text("model", value, 5, required=False)
+
+
+def test_a_lone_surrogate_is_refused_naming_the_parameter():
+    with pytest.raises(ValueError, match=r"^system_prompt holds invalid text: a lone surrogate \('\\ud800'\) at character 1"):
+        check_text("system_prompt", "x\ud800y", 10, required=False)
 
 
 def test_choice_lists_the_allowed_values():
