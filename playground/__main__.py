@@ -27,7 +27,7 @@ def _text_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
     parser.add_argument("--repetition-penalty", type=float, default=defaults.repetition_penalty)
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--base-url", default="", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    parser.add_argument("--base-url", default="", help="an OpenAI-compatible server that needs no key, e.g. http://localhost:11434/v1 (OPENAI_API_KEY goes only to OpenAI or to OPENAI_BASE_URL)")
     parser.add_argument("--next-token", action="store_true", help="print the next-token candidates instead of generating")
 
 
@@ -59,7 +59,7 @@ def _image_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--num-inference-steps", type=int, default=defaults.num_inference_steps)
     parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
     parser.add_argument("--scheduler", default=defaults.scheduler, help=", ".join(image.SCHEDULERS))
-    parser.add_argument("--base-url", default="", help="openai backend: a compatible server")
+    parser.add_argument("--base-url", default="", help="openai backend: a compatible server that needs no key (OPENAI_API_KEY goes only to OpenAI or to OPENAI_BASE_URL)")
     parser.add_argument("-o", "--output", type=Path, default=Path("image.png"),
                         help="the PNG to write; with several pictures, NAME-1.png, NAME-2.png, ...")
 
@@ -118,7 +118,7 @@ def _compare_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--temperature", type=float, default=defaults.temperature)
     parser.add_argument("--top-p", type=float, default=defaults.top_p)
     parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
-    parser.add_argument("--base-url", default="", help="openai backend: a compatible server (key from OPENAI_API_KEY)")
+    parser.add_argument("--base-url", default="", help="openai backend: a compatible server that needs no key (OPENAI_API_KEY goes only to OpenAI or to OPENAI_BASE_URL)")
     parser.add_argument("-o", "--output", type=Path, default=Path("compare.png"),
                         help="the sheet (PNG); the scores go next to it as NAME.json")
 

@@ -30,6 +30,7 @@ from playground import config, image, text
 from playground.image import ImageSettings, generate_batch, generate_image, metadata
 from playground.image.scorer import adherence, load_default_scorer
 from playground.image.text_encoder import encode
+from playground.openai_client import check_endpoint
 from playground.text import local
 from playground.text.sampling import SamplingSettings
 from playground.training.emoji_data import COLOUR_WORDS
@@ -350,6 +351,7 @@ def run_texts(prompts: list[str], settings: CompareSettings, base_url: str = "",
 
 
 def _results(prompts: list[str], settings: CompareSettings, base_url: str, api_key: str) -> list[list]:
+    base_url, api_key = check_endpoint(base_url, api_key)
     if settings.modality == "image":
         return run_pictures(prompts, settings, base_url, api_key)
     return run_texts(prompts, settings, base_url, api_key)
@@ -468,6 +470,7 @@ def expand_prompt(prompt: str, modality: str = "image", backend: str = "local", 
     prompt = check_prompt(prompt)
     modality = check_choice("modality", modality, MODALITIES)
     backend = check_choice("backend", backend, text.BACKENDS)
+    base_url, api_key = check_endpoint(base_url, api_key)
     settings = SamplingSettings(temperature=0.0, max_new_tokens=EXPANSION_TOKENS)
     examples = EXPANSION_EXAMPLES[modality]
     model = text.chosen_model(backend, model)

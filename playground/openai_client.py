@@ -70,12 +70,18 @@ def _check_base_url(base_url: str) -> str:
     return base_url
 
 
-def make_client(base_url: str, api_key: str) -> openai.OpenAI:
-    """A client for the server's own endpoint (base_url empty) or for the compatible server at base_url."""
+def check_endpoint(base_url: object, api_key: object) -> tuple[str, str]:
+    """The base URL and key a caller typed, as text (checked also where the backend does not use them)."""
     base_url = check_text("base_url", base_url, config.MAX_NAME_CHARS, required=False).strip()
     api_key = check_text("api_key", api_key, config.MAX_NAME_CHARS, required=False).strip()
     if not (api_key.isascii() and api_key.isprintable()):
         raise ValueError("api_key must be printable ASCII characters, as API keys are (the typed key is not shown)")
+    return base_url, api_key
+
+
+def make_client(base_url: str, api_key: str) -> openai.OpenAI:
+    """A client for the server's own endpoint (base_url empty) or for the compatible server at base_url."""
+    base_url, api_key = check_endpoint(base_url, api_key)
     visitor_url = bool(base_url) and _normalized(base_url) != _normalized(_operator_url())
     if visitor_url:
         base_url = _check_base_url(base_url)

@@ -7,6 +7,7 @@ from PIL import Image
 
 from playground import config
 from playground.image import diffusion, gan, openai_images
+from playground.openai_client import check_endpoint
 from playground.validation import check_choice, check_int, check_range, check_text
 
 BACKENDS = ("gan", "diffusion", "openai")
@@ -81,6 +82,7 @@ def generate_image(
     api_key: str = "",
 ) -> GeneratedImages:
     """Pictures for the settings; on_step(done, total) reports denoising progress."""
+    base_url, api_key = check_endpoint(base_url, api_key)
     if settings.backend == "gan":
         images = gan.generate_pictures([settings.prompt] * settings.num_images, settings.seeds)
         return GeneratedImages(images, [settings.for_image(s) for s in settings.seeds])

@@ -1,6 +1,7 @@
 """Text generation: one entry point per capability, dispatching to the local or the OpenAI backend."""
 
 from playground import config
+from playground.openai_client import check_endpoint
 from playground.text import local, openai_api
 from playground.text.sampling import NextTokenScores, SamplingSettings
 from playground.text.stream import TextStream
@@ -31,6 +32,7 @@ def stream_text(
     """Start generating a reply with the chosen backend; iterate the result for the text."""
     backend = check_choice("backend", backend, BACKENDS)
     model = chosen_model(backend, model)
+    base_url, api_key = check_endpoint(base_url, api_key)
     if backend == "local":
         return local.stream_text(prompt, model, system_prompt, settings)
     return openai_api.stream_text(prompt, model, system_prompt, settings, base_url, api_key)
@@ -42,6 +44,7 @@ def next_token_scores(
     """The scores of the first token of the reply, which the temperature then reshapes."""
     backend = check_choice("backend", backend, BACKENDS)
     model = chosen_model(backend, model)
+    base_url, api_key = check_endpoint(base_url, api_key)
     if backend == "local":
         return local.next_token_scores(prompt, model, system_prompt)
     return openai_api.next_token_scores(prompt, model, system_prompt, base_url, api_key)
