@@ -39,6 +39,8 @@ ALLOWED_BASE_URLS = [u.strip() for u in _env("PLAYGROUND_ALLOWED_BASE_URLS", "")
 # The app's own OpenAI-compatible endpoint (/v1): when set, requests must carry this key.
 SERVER_API_KEY = _env("PLAYGROUND_API_KEY", "")
 SERVER_MAX_CONCURRENT = int(_env("PLAYGROUND_API_MAX_CONCURRENT", "2"))
+# /v1 request bodies above this get 413, before they are read whole (our models read far less text).
+SERVER_MAX_BODY_BYTES = int(_env("PLAYGROUND_API_MAX_BODY_BYTES", str(1024 * 1024)))
 
 # Image models: our own (shipped in assets/models, see their MODEL_CARD.md) and hub ids offered in the Image tab
 OWN_DIFFUSION_MODEL = "emoji-diffusion"  # the model name that means our pipeline folder below

@@ -152,6 +152,9 @@ def _decode(lm: LocalModel, ids: torch.Tensor, settings: SamplingSettings, strea
     shown = ""
     stream.finish_reason = "length"
     for _ in range(settings.max_new_tokens):
+        if stream.stopped.is_set():
+            stream.finish_reason = None  # neither the end of the text nor its length limit
+            break
         token = choose_next_token(logits, torch.cat([ids, torch.tensor(generated, dtype=torch.long)]), settings, generator)
         if token in lm.stop_ids:
             stream.finish_reason = "stop"

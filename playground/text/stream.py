@@ -1,5 +1,6 @@
 """What every text backend shares: the conversation it is given and the stream it returns."""
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,17 +22,23 @@ class TextStream:
     """Iterate to receive the generated text piece by piece; once finished, the counts say how it went.
 
     Backends check inputs and reach the model before returning a stream, so errors surface on the
-    call, not halfway through the text.
+    call, not halfway through the text. stop() ends a local generation before its next token, from any
+    thread: a server whose client went away frees the model at once instead of generating for nobody.
     """
 
     pieces: Iterator[str] = field(repr=False)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    finish_reason: str | None = None  # "stop" (end of text) or "length" (max_new_tokens reached)
+    finish_reason: str | None = None  # "stop" (end of text), "length" (max_new_tokens reached), None if stopped
     logprobs: list[TokenLogprob] | None = None  # filled while streaming, when the caller asked for them
+    stopped: threading.Event = field(default_factory=threading.Event, repr=False)  # set by stop()
 
     def __iter__(self) -> Iterator[str]:
         return self.pieces
+
+    def stop(self) -> None:
+        """Ask the generation to end before its next token (the text so far stays valid)."""
+        self.stopped.set()
 
     def text(self) -> str:
         """Run the stream to its end and return the whole text."""
