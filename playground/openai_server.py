@@ -35,7 +35,7 @@ from playground.text import local
 from playground.text.openai_api import SERVER_TOP_LOGPROBS
 from playground.text.sampling import SamplingSettings
 from playground.text.stream import TextStream, TokenLogprob
-from playground.validation import check_int, check_text
+from playground.validation import check_int, check_text, lone_surrogate
 
 router = APIRouter(prefix="/v1")
 _slots = threading.BoundedSemaphore(config.SERVER_MAX_CONCURRENT)
@@ -67,11 +67,10 @@ def _unauthorized() -> JSONResponse:
 
 def _unicode(value: str) -> str:
     """Refuse lone surrogates (a JSON escape like \\ud800 alone): they are no text a model or a reply can hold."""
-    try:
-        value.encode()
-    except UnicodeEncodeError as error:
+    at = lone_surrogate(value)
+    if at is not None:
         raise PydanticCustomError("unicode", "must be Unicode text without lone surrogates (character {at} is one)",
-                                  {"at": error.start}) from None
+                                  {"at": at})
     return value
 
 

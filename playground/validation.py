@@ -58,12 +58,20 @@ def check_text(name: str, value: object, max_chars: int, *, required: bool = Tru
         raise ValueError(f"{name} must not be empty")
     if len(value) > max_chars:
         raise ValueError(f"{name} is too long: {len(value)} characters, the limit is {max_chars}")
+    at = lone_surrogate(value)
+    if at is not None:
+        raise ValueError(f"{name} holds invalid text: a lone surrogate ({value[at]!r}) at character {at}; "
+                         "send valid UTF-8 text")
+    return value
+
+
+def lone_surrogate(value: str) -> int | None:
+    """Where value holds a lone surrogate ("\\ud800" alone in JSON), which no tokenizer or reply can hold; else None."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise ValueError(f"{name} holds invalid text: a lone surrogate ({value[error.start]!r}) at character "
-                         f"{error.start}; send valid UTF-8 text") from None
-    return value
+        return error.start
+    return None
 
 
 def check_offered_model(name: str, offered: Sequence[str]) -> str:

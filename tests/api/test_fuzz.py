@@ -1,6 +1,6 @@
-"""Fuzzing every parameter of every named endpoint over raw HTTP, bounded in examples: whatever a visitor sends,
-the answer is a result or a clear error (and a value of the wrong type always an error naming the parameter), never a traceback, a 5xx
-or a hang, and the app keeps serving."""
+"""Fuzzing every parameter of every named endpoint and every field of /v1 over raw HTTP, bounded in examples:
+whatever a visitor sends, the answer is a result or a clear error (a value of the wrong type always an error naming
+the parameter; at /v1 a 4xx in OpenAI's shape), never a traceback, a 5xx or a hang, and the app keeps serving."""
 
 import json
 import os
@@ -89,4 +89,52 @@ def test_every_parameter_of_every_endpoint_takes_hostile_values_cleanly(app, end
 
     hostile()
     assert call(app, endpoint, list(base.values()))[0] is None, "the endpoint's valid call fails after fuzzing"
+    assert "Traceback" not in app.log()
+
+
+V1_BODIES = {
+    "chat/completions": {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "Hi"}],
+                         "max_tokens": 2, "temperature": 0, "stream": False},
+    "images/generations": {"model": "emoji-gan", "prompt": "a red apple", "n": 1, "response_format": "b64_json"},
+}
+json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                           max_leaves=8)
+
+
+def post_v1(app, route: str, body: bytes) -> tuple[int, dict]:
+    from conftest import SERVER_API_KEY
+
+    request = urllib.request.Request(f"{app.url}/v1/{route}", data=body, headers={
+        "content-type": "application/json", "authorization": f"Bearer {SERVER_API_KEY}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, {}  # an answer (a whole reply, or events when streamed)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.mark.parametrize("route", V1_BODIES)
+def test_every_field_of_v1_takes_hostile_values_with_a_4xx_in_openais_shape(app, route):
+    base = V1_BODIES[route]
+    message_fields = ["messages.role", "messages.content"] if "messages" in base else []
+
+    @settings(max_examples=EXAMPLES_PER_ENDPOINT * 2, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(field=st.sampled_from([*base, *message_fields, "whole body"]),
+           value=st.one_of(values, json_values))
+    def hostile(field, value):
+        if field == "whole body":
+            body = value
+        elif field.startswith("messages."):
+            body = base | {"messages": [{"role": "user", "content": "Hi"} | {field.split(".")[1]: value}]}
+        else:
+            body = base | {field: value}
+        status, answer = post_v1(app, route, json.dumps(body).encode())
+        assert status < 500, answer
+        if status >= 400:
+            assert isinstance(answer, dict) and answer["error"]["message"].strip(), answer
+
+    hostile()
+    assert post_v1(app, route, json.dumps(base).encode())[0] == 200
     assert "Traceback" not in app.log()
