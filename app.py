@@ -15,4 +15,5 @@ if __name__ == "__main__":
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
     print(f"Generative Playground: http://{host}:{port}  (OpenAI-compatible API at /v1)", flush=True)
-    uvicorn.run(build_server(), host=host, port=port, log_level="warning")
+    # a stop (Ctrl-C, a Space restart) waits at most 3 s for open connections such as the page's event stream
+    uvicorn.run(build_server(), host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

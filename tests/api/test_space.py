@@ -45,7 +45,8 @@ def space_python() -> str:
 
 @pytest.fixture(scope="module")
 def space(space_python, tmp_path_factory) -> RunningApp:
-    """The app served by the Space venv's python, with no hub (HF_HUB_OFFLINE) and an empty hub cache."""
+    """The app served by the Space venv's python, as a Space (SPACE_ID), with no hub (HF_HUB_OFFLINE) and an empty
+    hub cache."""
     outside = {"OPENAI_API_KEY", "PYTHONPATH", "VIRTUAL_ENV"}  # nothing of this test environment leaks in
     env = {key: value for key, value in os.environ.items() if key not in outside}
     folder = tmp_path_factory.mktemp("space")
@@ -55,6 +56,7 @@ def space(space_python, tmp_path_factory) -> RunningApp:
         "HF_HOME": str(folder / "hf"),
         "HF_HUB_OFFLINE": "1",
         "PYTHONNOUSERSITE": "1",
+        "SPACE_ID": "someone/generative-playground",  # what a Space sets: public mode
     }
     running = RunningApp(env, python=space_python)
     yield running
