@@ -91,3 +91,11 @@ OUTPUT_MAX_FILES = int(_env("PLAYGROUND_OUTPUT_MAX_FILES", "400"))
 # Serving
 QUEUE_MAX_SIZE = int(_env("PLAYGROUND_QUEUE_SIZE", "32"))
 CONCURRENCY_LIMIT = int(_env("PLAYGROUND_CONCURRENCY", "2"))
+# Gradio keeps a copy of every component's settings (~370 KB) and the gr.State values of each session, and every plain
+# HTTP API call is a new session: keep the most recently used ones only (Gradio's own default is 10 000, ~4 GB).
+MAX_SESSIONS = int(_env("PLAYGROUND_MAX_SESSIONS", "200"))
+# Gradio's queue looks for new work every millisecond when it has none (~6 % of a core while idle); every 10 ms
+# costs a job at most 10 ms before it starts.
+QUEUE_POLL_S = float(_env("PLAYGROUND_QUEUE_POLL", "0.01"))
+# Give memory the app has freed back to the system every so many seconds (playground/memory.py; 0: never)
+MALLOC_TRIM_INTERVAL_S = float(_env("PLAYGROUND_MALLOC_TRIM_INTERVAL", "30"))

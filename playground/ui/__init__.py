@@ -3,7 +3,7 @@
 import gradio as gr
 from fastapi import FastAPI
 
-from playground import config, openai_server
+from playground import config, memory, openai_server
 from playground.ui.compare import CSS as COMPARE_CSS
 from playground.ui.compare import build_compare_tab
 from playground.ui.image import CSS as IMAGE_CSS
@@ -30,12 +30,15 @@ def build_app() -> gr.Blocks:
         with gr.Tab("Compare"):
             build_compare_tab()
     app.queue(max_size=config.QUEUE_MAX_SIZE, default_concurrency_limit=config.CONCURRENCY_LIMIT)
+    app.state_session_capacity = config.MAX_SESSIONS  # what launch(state_session_capacity=...) sets; mounting reads it
+    # Gradio has no setting for how often its idle queue looks for work: its own attributes, checked by a unit test
+    app._queue.sleep_when_free = app._queue.progress_update_sleep_when_free = config.QUEUE_POLL_S
     return app
 
 
 def build_server() -> FastAPI:
     """The whole HTTP server: the OpenAI-compatible /v1 routes, and the app at /."""
-    server = FastAPI(title=TITLE)
+    server = FastAPI(title=TITLE, lifespan=lambda _: memory.trimming(config.MALLOC_TRIM_INTERVAL_S))
     server.include_router(openai_server.router)
     app = build_app()
     server = gr.mount_gradio_app(

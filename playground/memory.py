@@ -1,0 +1,46 @@
+"""Giving memory the app has freed back to the operating system.
+
+glibc's malloc keeps what Python, torch and the tokenizers free in its arenas (one per thread that allocates, up
+to 8 per core: Gradio runs handlers on up to 40 worker threads) and returns it to the system only from the top of
+a heap, so the app's RSS ratchets up and never comes down. malloc_trim(0) gives back every free page of every
+arena (benchmarks/soak.py measures it: README, "Soak"). Elsewhere than on glibc it does nothing.
+"""
+
+import asyncio
+import ctypes
+import ctypes.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _glibc()
+
+
+def trim() -> bool:
+    """Return the free pages of every malloc arena to the system; whether any memory was given back."""
+    return bool(_LIBC is not None and _LIBC.malloc_trim(0) == 1)
+
+
+@asynccontextmanager
+async def trimming(interval_s: float) -> AsyncIterator[None]:
+    """While the context is open, trim() every interval_s seconds in a worker thread (0: never)."""
+
+    async def every_interval() -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await asyncio.to_thread(trim)
+
+    task = asyncio.create_task(every_interval()) if interval_s > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()

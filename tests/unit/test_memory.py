@@ -1,0 +1,66 @@
+"""Memory that only went up: freed memory given back to the system, and Gradio's per-session copies bounded."""
+
+import asyncio
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+
+import gradio.queueing
+import psutil
+import pytest
+from gradio.state_holder import StateHolder
+
+from playground import config, memory
+
+glibc = pytest.mark.skipif(memory._LIBC is None, reason="malloc_trim is glibc's")
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+@glibc
+def test_trim_gives_back_memory_freed_between_live_blocks():
+    blocks = [bytearray(64 * 1024) for _ in range(3200)]  # 200 MB below the mmap threshold: in malloc's heap
+    del blocks[::10]
+    kept = blocks[::9]  # a live block every 90: free() alone can only return the top of the heap
+    blocks.clear()
+    before = rss_mb()
+    assert memory.trim()
+    assert before - rss_mb() > 100
+    assert kept
+
+
+def test_trimming_trims_every_interval_until_closed(monkeypatch):
+    calls = []
+    monkeypatch.setattr(memory, "trim", lambda: calls.append(1))
+
+    async def open_for(interval_s: float, seconds: float) -> None:
+        async with memory.trimming(interval_s):
+            await asyncio.sleep(seconds)
+
+    def run(interval_s: float, seconds: float) -> None:
+        """In a loop of its own: the browser tests leave one running in this thread."""
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, open_for(interval_s, seconds)).result()
+
+    run(0.01, 0.2)
+    made = len(calls)
+    assert made >= 3
+    run(0, 0.05)
+    assert len(calls) == made
+
+
+def test_app_keeps_the_most_recent_sessions_only_and_polls_its_queue_less_often(monkeypatch):
+    from playground.ui import build_app
+
+    monkeypatch.setattr(config, "MAX_SESSIONS", 3)
+    app = build_app()
+    holder = StateHolder()
+    holder.set_blocks(app)  # what mounting the app does
+    for session in ["first", "second", "third", "fourth"]:
+        holder[session]
+    assert "first" not in holder and "fourth" in holder
+    # the attributes build_app sets must still be the ones Gradio's queue loops read
+    assert app._queue.sleep_when_free == config.QUEUE_POLL_S
+    assert "self.sleep_when_free" in inspect.getsource(gradio.queueing.Queue.start_processing)
+    assert "self.progress_update_sleep_when_free" in inspect.getsource(gradio.queueing.Queue.start_progress_updates)
