@@ -23,10 +23,10 @@ FILE_COMPONENTS = (gr.Image, gr.File)  # inputs whose value is one file (or noth
 
 
 def _file_data(value: object) -> Iterator[dict]:
-    """Every object in value that Gradio treats as a file (a FileData: "path" and meta._type)."""
+    """Every object in value that names a file: a FileData ("path" and meta._type), or any object with a "path"."""
     if isinstance(value, dict):
         meta = value.get("meta")
-        if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
+        if "path" in value or isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
             yield value
         else:
             for item in value.values():
@@ -42,6 +42,9 @@ def uploaded_file(name: str, file: dict) -> Path:
     path = file.get("path")
     if not isinstance(path, str) or not path or "\x00" in path:
         raise ValueError(f"{refusal}; its path is missing")
+    meta = file.get("meta")
+    if not (isinstance(meta, dict) and meta.get("_type") == "gradio.FileData"):
+        raise ValueError(f"{refusal} (a FileData object, meta {{'_type': 'gradio.FileData'}})")
     folder = Path(get_upload_folder()).resolve()
     try:
         resolved = Path(os.path.abspath(path)).resolve(strict=True)  # symlinks and ".." followed, then compared
@@ -63,7 +66,7 @@ def check_event_inputs(names: list[str | None], components: list, values: list) 
         raise ValueError(f"this endpoint takes {len(components)} values ({', '.join(names[: len(components)])}), "
                          f"got {len(values)}: missing {missing}")
     for name, component, value in zip(names, components, values):
-        if isinstance(component, FILE_COMPONENTS) and value is not None and not any(_file_data([value])):
+        if isinstance(component, FILE_COMPONENTS) and value is not None and not (isinstance(value, dict) and "path" in value):
             raise ValueError(f"{name} must be a file uploaded to this app (a FileData object) or null, got {json_type(value)}")
         for file in _file_data(value):
             uploaded_file(name, file)
