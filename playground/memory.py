@@ -3,7 +3,10 @@
 glibc's malloc keeps what Python, torch and the tokenizers free in its arenas (one per thread that allocates, up
 to 8 per core: Gradio runs handlers on up to 40 worker threads) and returns it to the system only from the top of
 a heap, so the app's RSS ratchets up and never comes down. malloc_trim(0) gives back every free page of every
-arena (benchmarks/soak.py measures it: README, "Soak"). Elsewhere than on glibc it does nothing.
+arena (benchmarks/soak.py measures it: README, "Soak"). Blocks of at least M_MMAP_THRESHOLD bytes get a mapping of
+their own instead, unmapped when freed; but glibc raises that threshold (up to 32 MB) every time such a block is
+freed, after which torch's activations go into the arenas too and fragment them beyond what malloc_trim can give
+back. Elsewhere than on glibc both do nothing.
 """
 
 import asyncio
@@ -22,11 +25,18 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _LIBC = _glibc()
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from malloc.h
 
 
 def trim() -> bool:
     """Return the free pages of every malloc arena to the system; whether any memory was given back."""
     return bool(_LIBC is not None and _LIBC.malloc_trim(0) == 1)
+
+
+def map_large_blocks(threshold_bytes: int) -> bool:
+    """Give every block of at least threshold_bytes a mapping of its own, for good (0: leave glibc's moving
+    threshold); whether it was set."""
+    return bool(_LIBC is not None and threshold_bytes > 0 and _LIBC.mallopt(_M_MMAP_THRESHOLD, threshold_bytes) == 1)
 
 
 @asynccontextmanager

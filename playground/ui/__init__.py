@@ -38,6 +38,7 @@ def build_app() -> gr.Blocks:
 
 def build_server() -> FastAPI:
     """The whole HTTP server: the OpenAI-compatible /v1 routes, and the app at /."""
+    memory.map_large_blocks(config.MALLOC_MMAP_THRESHOLD)
     server = FastAPI(title=TITLE, lifespan=lambda _: memory.trimming(config.MALLOC_TRIM_INTERVAL_S))
     server.include_router(openai_server.router)
     app = build_app()

@@ -30,6 +30,18 @@ def test_trim_gives_back_memory_freed_between_live_blocks():
     assert kept
 
 
+@glibc
+def test_large_blocks_are_given_back_as_soon_as_freed():
+    assert memory.map_large_blocks(2**20)  # the app's default (a smaller one would slow the rest of the tests)
+    bytearray(8 * 2**20)  # made and freed at once: glibc's own threshold would now be 8 MB
+    blocks = [bytearray(2 * 2**20) for _ in range(100)]  # below 8 MB, above 1 MB
+    kept = blocks[-1]  # would keep the 99 blocks under it in the heap, freed but not given back
+    before = rss_mb()
+    blocks.clear()
+    assert before - rss_mb() > 150
+    assert kept
+
+
 def test_trimming_trims_every_interval_until_closed(monkeypatch):
     calls = []
     monkeypatch.setattr(memory, "trim", lambda: calls.append(1))
