@@ -18,9 +18,14 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def filled(size: int) -> bytearray:
+    """A block whose every page is written, so it counts in RSS (a zeroed block from calloc may not)."""
+    return bytearray(b"x") * size
+
+
 @glibc
 def test_trim_gives_back_memory_freed_between_live_blocks():
-    blocks = [bytearray(64 * 1024) for _ in range(3200)]  # 200 MB below the mmap threshold: in malloc's heap
+    blocks = [filled(64 * 1024) for _ in range(3200)]  # 200 MB below the mmap threshold: in malloc's heap
     del blocks[::10]
     kept = blocks[::9]  # a live block every 90: free() alone can only return the top of the heap
     blocks.clear()
@@ -33,8 +38,8 @@ def test_trim_gives_back_memory_freed_between_live_blocks():
 @glibc
 def test_large_blocks_are_given_back_as_soon_as_freed():
     assert memory.map_large_blocks(2**20)  # the app's default (a smaller one would slow the rest of the tests)
-    bytearray(8 * 2**20)  # made and freed at once: glibc's own threshold would now be 8 MB
-    blocks = [bytearray(2 * 2**20) for _ in range(100)]  # below 8 MB, above 1 MB
+    filled(8 * 2**20)  # made and freed at once: glibc's own threshold would now be 8 MB
+    blocks = [filled(2 * 2**20) for _ in range(100)]  # below 8 MB, above 1 MB
     kept = blocks[-1]  # would keep the 99 blocks under it in the heap, freed but not given back
     before = rss_mb()
     blocks.clear()
