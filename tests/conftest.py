@@ -47,6 +47,21 @@ def call_raw(app: "RunningApp", api_name: str, data_json: str) -> str:
     return urllib.request.urlopen(f"{app.url}/gradio_api/call/{api_name}/{event_id}", timeout=120).read().decode()
 
 
+def error_of(events: str) -> str | None:
+    """The error message of a finished /call/ event stream ("" when Gradio hid it), or None when it succeeded."""
+    if "event: error" not in events:
+        return None
+    data = json.loads(events.split("event: error\ndata: ", 1)[1].splitlines()[0] or "null")
+    return (data.get("error") if isinstance(data, dict) else data) or ""
+
+
+# Cheap valid values of every parameter of /generate_text and /generate_image, in their order, for raw HTTP calls
+TEXT_INPUTS = {"prompt": "Hello", "backend": "local", "model": "", "system_prompt": "", "temperature": 0, "top_p": 1,
+               "top_k": 0, "max_new_tokens": 2, "repetition_penalty": 1, "seed": 0, "base_url": "", "api_key": ""}
+IMAGE_INPUTS = {"prompt": "a red apple", "negative_prompt": "", "backend": "gan", "model": "", "seed": 0, "num_images": 1,
+                "num_inference_steps": 4, "guidance_scale": 3, "scheduler": "dpm++", "base_url": "", "api_key": ""}
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """One torch thread: tiny models on a busy 2-core machine run faster without a second thread that mostly waits."""

@@ -22,6 +22,7 @@ from playground.text.sampling import NextTokenScores, SamplingSettings, choose_n
 from playground.text.stream import TextStream, TokenLogprob, chat_messages
 from playground.validation import check_offered_model, check_text
 
+
 @dataclass
 class LocalModel:
     """A loaded causal LM with its tokenizer."""

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from conftest import SERVER_API_KEY, error_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,10 +61,7 @@ def call(app, endpoint: str, inputs: list) -> tuple[str | None, str]:
         return text, text
     events = urllib.request.urlopen(f"{app.url}/gradio_api/call/{endpoint}/{event_id}", timeout=120).read().decode()
     assert "event: complete" in events or "event: error" in events, events[:500]
-    if "event: error" not in events:
-        return None, events
-    data = json.loads(events.split("event: error\ndata: ", 1)[1].splitlines()[0] or "null")
-    return (data.get("error") if isinstance(data, dict) else data) or "", events
+    return error_of(events), events
 
 
 NAMED = ["generate_text", "next_token_distribution", "generate_image", "generate_video", "compare_prompts",
@@ -103,8 +101,6 @@ json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st
 
 
 def post_v1(app, route: str, body: bytes) -> tuple[int, dict]:
-    from conftest import SERVER_API_KEY
-
     request = urllib.request.Request(f"{app.url}/v1/{route}", data=body, headers={
         "content-type": "application/json", "authorization": f"Bearer {SERVER_API_KEY}"})
     try:

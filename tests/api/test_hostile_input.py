@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import OPERATOR_OPENAI_KEY, call_raw
+from conftest import IMAGE_INPUTS, OPERATOR_OPENAI_KEY, TEXT_INPUTS, call_raw, error_of
 from gradio_client import Client
 from PIL import Image
 
@@ -32,14 +32,6 @@ def outside_picture(tmp_path_factory) -> Path:
 
 def file_data(path: str) -> dict:
     return {"path": path, "meta": {"_type": "gradio.FileData"}}
-
-
-def error_of(events: str) -> str | None:
-    """The error message of a finished /call/ event stream, or None when it succeeded."""
-    if "event: error" not in events:
-        return None
-    data = json.loads(events.split("event: error\ndata: ", 1)[1].splitlines()[0] or "null")
-    return (data.get("error") if isinstance(data, dict) else data) or ""
 
 
 def files_in(folder: Path) -> set[Path]:
@@ -94,10 +86,6 @@ def test_optional_parameters_have_defaults_for_the_python_client(app):
     assert len(frames) == 4
 
 
-TEXT_INPUTS = {"prompt": "Hello", "backend": "local", "model": "", "system_prompt": "", "temperature": 0, "top_p": 1,
-               "top_k": 0, "max_new_tokens": 2, "repetition_penalty": 1, "seed": 0, "base_url": "", "api_key": ""}
-IMAGE_INPUTS = {"prompt": "a red apple", "negative_prompt": "", "backend": "gan", "model": "", "seed": 0, "num_images": 1,
-                "num_inference_steps": 4, "guidance_scale": 3, "scheduler": "dpm++", "base_url": "", "api_key": ""}
 ENDPOINTS = {"generate_text": TEXT_INPUTS, "generate_image": IMAGE_INPUTS}
 
 

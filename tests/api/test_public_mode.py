@@ -5,7 +5,7 @@ import json
 import os
 
 import pytest
-from conftest import RunningApp, call_raw
+from conftest import IMAGE_INPUTS, TEXT_INPUTS, RunningApp, call_raw, error_of
 
 from playground import config
 
@@ -25,39 +25,30 @@ def space(embedded_model, tmp_path_factory):
     running.stop()
 
 
-TEXT = {"prompt": "Hello", "backend": "local", "model": "", "system_prompt": "", "temperature": 0, "top_p": 1, "top_k": 0,
-        "max_new_tokens": 2, "repetition_penalty": 1, "seed": 0, "base_url": "", "api_key": ""}
-IMAGE = {"prompt": "a red apple", "negative_prompt": "", "backend": "gan", "model": "", "seed": 0, "num_images": 1,
-         "num_inference_steps": 4, "guidance_scale": 3, "scheduler": "dpm++", "base_url": "", "api_key": ""}
-
-
 def error(app, endpoint: str, values: dict) -> str | None:
-    events = call_raw(app, endpoint, json.dumps({"data": list(values.values())}))
-    if "event: error" not in events:
-        return None
-    return json.loads(events.split("event: error\ndata: ", 1)[1].splitlines()[0])["error"]
+    return error_of(call_raw(app, endpoint, json.dumps({"data": list(values.values())})))
 
 
 def test_a_base_url_the_operator_did_not_list_is_refused(space):
-    values = TEXT | {"backend": "openai", "model": "m", "base_url": "http://10.0.0.1/v1", "api_key": "k"}
+    values = TEXT_INPUTS | {"backend": "openai", "model": "m", "base_url": "http://10.0.0.1/v1", "api_key": "k"}
     assert error(space, "generate_text", values).startswith(
         f"base_url 'http://10.0.0.1/v1' is not allowed on this public server; allowed: {LISTED_INTERNAL_URL}")
 
 
 def test_a_listed_base_url_on_an_internal_address_is_refused(space):
-    values = IMAGE | {"backend": "openai", "model": "m", "base_url": LISTED_INTERNAL_URL, "api_key": "k"}
+    values = IMAGE_INPUTS | {"backend": "openai", "model": "m", "base_url": LISTED_INTERNAL_URL, "api_key": "k"}
     assert "base_url's host '127.0.0.1' resolves to an internal address" in error(space, "generate_image", values)
 
 
 def test_a_local_folder_or_unlisted_hub_id_as_a_model_is_refused(space, tiny_model_dir):
-    assert error(space, "generate_text", TEXT | {"model": str(tiny_model_dir)}) == (
+    assert error(space, "generate_text", TEXT_INPUTS | {"model": str(tiny_model_dir)}) == (
         f"model {str(tiny_model_dir)!r} is not offered on this public server; models: {', '.join(config.TEXT_MODELS)}")
     offered = ", ".join([config.OWN_DIFFUSION_MODEL, *config.IMAGE_HUB_MODELS])
-    assert error(space, "generate_image", IMAGE | {"backend": "diffusion", "model": "someone/else"}) == (
+    assert error(space, "generate_image", IMAGE_INPUTS | {"backend": "diffusion", "model": "someone/else"}) == (
         f"model 'someone/else' is not offered on this public server; models: {offered}")
 
 
 def test_the_listed_models_still_work(space):
-    assert error(space, "generate_text", TEXT) is None
-    assert error(space, "generate_image", IMAGE) is None
+    assert error(space, "generate_text", TEXT_INPUTS) is None
+    assert error(space, "generate_image", IMAGE_INPUTS) is None
     assert "Traceback" not in space.log()
