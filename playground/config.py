@@ -65,8 +65,11 @@ MAX_UPLOAD_BYTES = int(_env("PLAYGROUND_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)
 MAX_UPLOAD_PIXELS = 4096 * 4096  # larger pictures are refused before they are decoded
 MIN_FRAMES, MAX_FRAMES = 4, int(_env("PLAYGROUND_MAX_FRAMES", "64"))  # frames per video, the start frame included
 MIN_FPS, MAX_FPS = 2, 30
-# Candidates shown in the next-token view when top-k sampling is off (top_k = 0).
+# Candidates shown in the next-token view when top-k sampling is off (top_k = 0), and kept for each token of a reply.
 DEFAULT_VIEW_CANDIDATES = 20
+# Step-through: the model states (KV cache + logits, ~23 KB a token for the embedded model) kept after the last few
+# steps, so that the next step runs one token instead of the whole reply again.
+KEPT_STEP_STATES = int(_env("PLAYGROUND_KEPT_STEP_STATES", "8"))
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code

@@ -11,6 +11,7 @@ import base64
 import hmac
 import io
 import json
+import math
 import re
 import reprlib
 import threading
@@ -33,14 +34,15 @@ from playground import config, image
 from playground.image import diffusion, gan
 from playground.text import local
 from playground.text.openai_api import SERVER_TOP_LOGPROBS
-from playground.text.sampling import SamplingSettings
-from playground.text.stream import TextStream, TokenLogprob
+from playground.text.sampling import Candidate, SamplingSettings, TokenStep
+from playground.text.stream import TextStream
 from playground.validation import check_int, check_text, lone_surrogate
 
 router = APIRouter(prefix="/v1")
 _slots = threading.BoundedSemaphore(config.SERVER_MAX_CONCURRENT)
 MAX_MESSAGES = 64
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+SMALLEST_PROBABILITY = 1e-45  # the smallest float32 above 0: the log-probability of a token float32 rounded to 0
 MAX_IMAGE_SIDE = 1024  # the largest pictures we upscale to (dall-e-2's largest size)
 DISCONNECT_POLL_S = 0.25  # how often a non-streamed request checks that its client is still there
 T = TypeVar("T")
@@ -235,16 +237,14 @@ async def _stopped_on_disconnect(request: Request, work: Callable[[], T], stop: 
     return await running
 
 
-def _logprobs_json(entries: list[TokenLogprob]) -> dict:
-    def item(token: str, logprob: float) -> dict:
-        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+def _logprobs_json(steps: list[TokenStep], top: int) -> dict:
+    """Each token's log-probability at T = 1 (after the repetition penalty) and its top alternatives, as OpenAI reports."""
 
-    return {
-        "content": [
-            item(entry.token, entry.logprob) | {"top_logprobs": [item(t, lp) for t, lp in entry.top_logprobs]}
-            for entry in entries
-        ]
-    }
+    def item(candidate: Candidate) -> dict:
+        logprob = math.log(max(candidate.probability, SMALLEST_PROBABILITY))  # float32 softmax may round to 0
+        return {"token": candidate.token, "logprob": logprob, "bytes": list(candidate.token.encode())}
+
+    return {"content": [item(s.token) | {"top_logprobs": [item(c) for c in s.candidates[:top]]} for s in steps]}
 
 
 @router.get("/models")
@@ -276,7 +276,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
     if not _slots.acquire(blocking=False):
         return _error(429, "the server is busy with other requests; retry shortly", "rate_limit_error")
     try:
-        stream = await run_in_threadpool(local.stream_chat, messages, body.model, settings, top_logprobs)
+        stream = await run_in_threadpool(local.stream_chat, messages, body.model, settings)
     except ValueError as error:
         _slots.release()
         return _bad_value(error, ChatRequest)
@@ -285,7 +285,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
         raise
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        return _EventStream(_events(stream, reply_id, created, body.model), stream)
+        return _EventStream(_events(stream, reply_id, created, body.model, top_logprobs), stream)
     try:
         text = await _stopped_on_disconnect(request, stream.text, stream.stopped)
     finally:
@@ -293,7 +293,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
     choice = {
         "index": 0,
         "message": {"role": "assistant", "content": text},
-        "logprobs": None if stream.logprobs is None else _logprobs_json(stream.logprobs),
+        "logprobs": None if top_logprobs is None else _logprobs_json(stream.steps, top_logprobs),
         "finish_reason": stream.finish_reason,
     }
     usage = {
@@ -307,11 +307,12 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
     })
 
 
-def _events(stream: TextStream, reply_id: str, created: int, model: str) -> Iterator[str]:
+def _events(stream: TextStream, reply_id: str, created: int, model: str, top_logprobs: int | None) -> Iterator[str]:
     """Server-sent events in OpenAI's chunk format."""
 
-    def chunk(delta: dict, finish_reason: str | None = None, logprobs: list[TokenLogprob] | None = None) -> str:
-        choice = {"index": 0, "delta": delta, "logprobs": None if logprobs is None else _logprobs_json(logprobs), "finish_reason": finish_reason}
+    def chunk(delta: dict, finish_reason: str | None = None, steps: list[TokenStep] | None = None) -> str:
+        logprobs = None if steps is None else _logprobs_json(steps, top_logprobs)
+        choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
         body = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [choice]}
         return f"data: {json.dumps(body)}\n\n"
 
@@ -319,9 +320,9 @@ def _events(stream: TextStream, reply_id: str, created: int, model: str) -> Iter
         yield chunk({"role": "assistant", "content": ""})
         reported = 0
         for piece in stream:
-            new_logprobs = None if stream.logprobs is None else stream.logprobs[reported:]
-            reported += len(new_logprobs or [])
-            yield chunk({"content": piece}, logprobs=new_logprobs)
+            new_steps = None if top_logprobs is None else stream.steps[reported:]
+            reported += len(new_steps or [])
+            yield chunk({"content": piece}, steps=new_steps)
         yield chunk({}, stream.finish_reason)
         yield "data: [DONE]\n\n"
     except ValueError as error:

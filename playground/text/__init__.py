@@ -1,10 +1,12 @@
 """Text generation: one entry point per capability, dispatching to the local or the OpenAI backend."""
 
+from collections.abc import Sequence
+
 from playground import config
 from playground.openai_client import check_endpoint
 from playground.text import local, openai_api
 from playground.text.sampling import NextTokenScores, SamplingSettings
-from playground.text.stream import TextStream
+from playground.text.stream import TextStream, chat_messages
 from playground.validation import check_choice, check_text
 
 BACKENDS = ("local", "openai")
@@ -28,14 +30,31 @@ def stream_text(
     settings: SamplingSettings = SamplingSettings(),
     base_url: str = "",
     api_key: str = "",
+    reply_token_ids: Sequence[int] = (),
 ) -> TextStream:
-    """Start generating a reply with the chosen backend; iterate the result for the text."""
+    """Start generating a reply with the chosen backend; iterate the result for the text. With reply_token_ids
+    (local models), continue that reply instead: the stream holds the new text, drawn as Generate would have."""
     backend = check_choice("backend", backend, BACKENDS)
     model = chosen_model(backend, model)
     base_url, api_key = check_endpoint(base_url, api_key)
     if backend == "local":
-        return local.stream_text(prompt, model, system_prompt, settings)
+        return local.stream_chat(chat_messages(prompt, system_prompt), model, settings, reply_token_ids)
+    if reply_token_ids:
+        raise ValueError("reply_token_ids: continuing a reply from one of its tokens needs the local backend")
     return openai_api.stream_text(prompt, model, system_prompt, settings, base_url, api_key)
+
+
+def step(
+    prompt: str,
+    model: str = "",
+    system_prompt: str = "",
+    settings: SamplingSettings = SamplingSettings(),
+    reply_token_ids: Sequence[int] = (),
+    chosen: int | None = None,
+) -> local.ReplyStep:
+    """One turn of the generation loop after the reply so far, on a local model (a server does not show its
+    scores for the whole vocabulary): the same step Generate takes there, or the chosen token instead."""
+    return local.step(chat_messages(prompt, system_prompt), chosen_model("local", model), settings, reply_token_ids, chosen)
 
 
 def next_token_scores(

@@ -8,7 +8,9 @@ take about a second. Any local model folder or hub id also works (the hub only w
 import importlib.util
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +20,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache, PreT
 from playground import config, registry
 from playground.hub import first_line, hub_source
 from playground.text import fast_llama
-from playground.text.sampling import NextTokenScores, SamplingSettings, choose_next_token
-from playground.text.stream import TextStream, TokenLogprob, chat_messages
-from playground.validation import check_offered_model, check_text
+from playground.text.sampling import NextTokenScores, SamplingSettings, TokenStep, take_step
+from playground.text.stream import TextStream, chat_messages
+from playground.validation import check_int, check_offered_model, check_text, json_type
 
 
 @dataclass
@@ -111,11 +113,7 @@ def input_ids(lm: LocalModel, messages: list[dict[str, str]]) -> torch.Tensor:
 def _prepare(messages: list[dict[str, str]], model: str, new_tokens: int) -> tuple[LocalModel, torch.Tensor]:
     lm = load_model(model)
     ids = input_ids(lm, messages)
-    if len(ids) + new_tokens > lm.context_length:
-        raise ValueError(
-            f"prompt is too long for {lm.name}: {len(ids)} tokens + max_new_tokens {new_tokens} "
-            f"exceed its context of {lm.context_length} tokens"
-        )
+    _check_context(lm, len(ids), new_tokens)
     return lm, ids
 
 
@@ -126,60 +124,143 @@ def stream_text(
     return stream_chat(chat_messages(prompt, system_prompt), model, settings)
 
 
+def check_reply_ids(lm: LocalModel, reply_token_ids: object) -> list[int]:
+    """Token ids of a reply begun earlier (from a step or a generation's tokens): whole numbers in the vocabulary."""
+    if not isinstance(reply_token_ids, list | tuple):
+        raise ValueError(f"reply_token_ids must be a list of token ids, got {json_type(reply_token_ids)}")
+    if len(reply_token_ids) > config.MAX_NEW_TOKENS:
+        raise ValueError(f"reply_token_ids has {len(reply_token_ids)} tokens, the limit is {config.MAX_NEW_TOKENS}")
+    vocabulary = len(lm.tokenizer) - 1
+    return [check_int(f"reply_token_ids[{i}]", token, 0, vocabulary) for i, token in enumerate(reply_token_ids)]
+
+
 def stream_chat(
-    messages: list[dict[str, str]], model: str, settings: SamplingSettings, top_logprobs: int | None = None
+    messages: list[dict[str, str]], model: str, settings: SamplingSettings, reply_token_ids: Sequence[int] = ()
 ) -> TextStream:
-    """Generate the next turn of a checked conversation; with top_logprobs, also record each token's
-    log-probability and its most likely alternatives (at temperature 1) in stream.logprobs."""
+    """Generate the next turn of a checked conversation, or continue the reply begun with reply_token_ids (the
+    stream then holds the new text only). stream.steps records every token's step as it streams."""
     lm, ids = _prepare(messages, model, settings.max_new_tokens)
-    stream = TextStream(iter(()), prompt_tokens=len(ids), logprobs=None if top_logprobs is None else [])
-    stream.pieces = _decode(lm, ids, settings, stream, top_logprobs or 0)
+    reply = check_reply_ids(lm, reply_token_ids)
+    _check_context(lm, len(ids) + len(reply), settings.max_new_tokens)
+    stream = TextStream(iter(()), prompt_tokens=len(ids))
+    stream.pieces = _decode(lm, ids, reply, settings, stream)
     return stream
 
 
-def _record_logprobs(lm: LocalModel, logits: torch.Tensor, token: int, top: int, stream: TextStream) -> None:
-    logprobs = torch.log_softmax(logits, -1)
-    alternatives = logprobs.topk(top) if top else None
-    stream.logprobs.append(
-        TokenLogprob(
-            lm.tokenizer.decode([token]),
-            float(logprobs[token]),
-            [] if alternatives is None else [
-                (lm.tokenizer.decode([i]), float(lp)) for lp, i in zip(alternatives.values.tolist(), alternatives.indices.tolist())
-            ],
+def _check_context(lm: LocalModel, tokens: int, new_tokens: int) -> None:
+    if tokens + new_tokens > lm.context_length:
+        raise ValueError(
+            f"prompt is too long for {lm.name}: {tokens} tokens + max_new_tokens {new_tokens} "
+            f"exceed its context of {lm.context_length} tokens"
         )
-    )
+
+
+def _texts(lm: LocalModel) -> Callable[[list[int]], list[str]]:
+    return lambda ids: lm.tokenizer.batch_decode([[i] for i in ids])
+
+
+class _KeptPositions:
+    """The model's state (KV cache and next-token logits) after the last few sequences a step reached, so the next
+    step runs one token instead of the whole reply again. An entry is taken out while in use: never shared."""
+
+    def __init__(self, size: int):
+        self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
+
+    def take(self, model: str, sequence: list[int]) -> tuple[int, DynamicCache, torch.Tensor] | None:
+        """The kept state of the longest prefix of sequence, as (its length, cache, logits), removed from the store."""
+        with self.lock:
+            keys = [k for k in self.entries if k[0] == model and len(k[1]) <= len(sequence) and list(k[1]) == sequence[: len(k[1])]]
+            if not keys:
+                return None
+            key = max(keys, key=lambda k: len(k[1]))
+            return (len(key[1]), *self.entries.pop(key))
+
+    def keep(self, model: str, sequence: list[int], cache: DynamicCache, logits: torch.Tensor) -> None:
+        with self.lock:
+            self.entries[(model, tuple(sequence))] = (cache, logits)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_kept = _KeptPositions(config.KEPT_STEP_STATES)
+
+
+def _forward(lm: LocalModel, ids: list[int], cache: DynamicCache) -> torch.Tensor:
+    return lm.model(torch.tensor([ids], device=config.DEVICE), past_key_values=cache, use_cache=True).logits[0, -1].float().cpu()
+
+
+def _position(lm: LocalModel, ids: torch.Tensor, reply: list[int], keep: bool = False) -> tuple[DynamicCache, torch.Tensor]:
+    """The cache and next-token logits after the prompt and the reply so far, computed as generation computes them
+    (the prompt at once, then one token at a time: fast_llama's two paths round differently), so a step or a
+    continuation sees exactly the numbers Generate saw. With keep, a kept state is reused and the result kept."""
+    sequence = ids.tolist() + reply
+    found = _kept.take(lm.name, sequence) if keep else None
+    if found is None or found[0] < len(ids):
+        cache = DynamicCache(config=lm.model.config)
+        done, logits = len(ids), _forward(lm, ids.tolist(), cache)
+    else:
+        done, cache, logits = found
+    for token in sequence[done:]:
+        logits = _forward(lm, [token], cache)
+    if keep:
+        _kept.keep(lm.name, sequence, cache, logits)
+    return cache, logits
 
 
 @torch.inference_mode()
-def _decode(lm: LocalModel, ids: torch.Tensor, settings: SamplingSettings, stream: TextStream, top: int) -> Iterator[str]:
-    generator = torch.Generator().manual_seed(settings.seed)
-    cache = DynamicCache(config=lm.model.config)
-    logits = lm.model(ids[None].to(config.DEVICE), past_key_values=cache, use_cache=True).logits[0, -1].float().cpu()
-    generated: list[int] = []
-    shown = ""
+def _decode(lm: LocalModel, ids: torch.Tensor, reply: list[int], settings: SamplingSettings, stream: TextStream) -> Iterator[str]:
+    cache, logits = _position(lm, ids, reply)
+    generated = list(reply)
+    shown = lm.tokenizer.decode(generated, skip_special_tokens=True).removesuffix("\ufffd")  # the reply begun earlier
+    decode = _texts(lm)
     stream.finish_reason = "length"
-    for _ in range(settings.max_new_tokens):
+    for step in range(len(reply), len(reply) + settings.max_new_tokens):
         if stream.stopped.is_set():
             stream.finish_reason = None  # neither the end of the text nor its length limit
             break
-        token = choose_next_token(logits, torch.cat([ids, torch.tensor(generated, dtype=torch.long)]), settings, generator)
+        taken = take_step(logits, torch.cat([ids, torch.tensor(generated, dtype=torch.long)]), settings, step, decode)
+        token = taken.token.token_id
         if token in lm.stop_ids:
             stream.finish_reason = "stop"
             break
-        if stream.logprobs is not None:
-            _record_logprobs(lm, logits, token, top, stream)
+        stream.steps.append(taken)
         generated.append(token)
-        stream.completion_tokens = len(generated)
+        stream.completion_tokens = len(generated) - len(reply)
         text = lm.tokenizer.decode(generated, skip_special_tokens=True)
         if len(text) > len(shown) and not text.endswith("\ufffd"):  # wait for a multi-byte character's rest
             yield text[len(shown):]
             shown = text
-        next_input = torch.tensor([[token]], device=config.DEVICE)
-        logits = lm.model(next_input, past_key_values=cache, use_cache=True).logits[0, -1].float().cpu()
+        logits = _forward(lm, [token], cache)
     text = lm.tokenizer.decode(generated, skip_special_tokens=True)
     if len(text) > len(shown):
         yield text[len(shown):]
+
+
+@dataclass
+class ReplyStep:
+    """One step taken on request: the step itself, and whether its token ends the reply."""
+
+    step: TokenStep
+    ends_reply: bool  # the token is the model's end-of-reply token: stepping further makes no sense
+    reply_text: str  # the reply so far, this step's token included
+
+
+@torch.inference_mode()
+def step(
+    messages: list[dict[str, str]], model: str, settings: SamplingSettings, reply_token_ids: Sequence[int] = (),
+    chosen: int | None = None,
+) -> ReplyStep:
+    """One turn of the generation loop after the reply so far: the same step Generate takes there with the same seed
+    and settings (chosen: take that token id instead of drawing one)."""
+    lm, ids = _prepare(messages, model, 1)
+    reply = check_reply_ids(lm, reply_token_ids)
+    _check_context(lm, len(ids) + len(reply), 1)
+    if chosen is not None:
+        chosen = check_int("chosen", chosen, 0, len(lm.tokenizer) - 1)
+    _, logits = _position(lm, ids, reply, keep=True)
+    taken = take_step(logits, torch.tensor(ids.tolist() + reply), settings, len(reply), _texts(lm), chosen)
+    token = taken.token.token_id
+    return ReplyStep(taken, token in lm.stop_ids, lm.tokenizer.decode(reply + [token], skip_special_tokens=True))
 
 
 @torch.inference_mode()

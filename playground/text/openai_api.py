@@ -4,6 +4,7 @@ The key comes from the caller (one browser session) or from OPENAI_API_KEY; it i
 client and never logged, stored or put into a message. Failures become short readable ValueErrors.
 """
 
+import math
 from collections.abc import Iterator
 
 import openai
@@ -11,7 +12,7 @@ import torch
 
 from playground import config
 from playground.openai_client import make_client, readable_error
-from playground.text.sampling import NextTokenScores, SamplingSettings
+from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, TokenStep
 from playground.text.stream import TextStream, chat_messages
 from playground.validation import check_text
 
@@ -36,17 +37,15 @@ def stream_text(
             extra["top_k"] = settings.top_k
         if settings.repetition_penalty != 1.0:
             extra["repetition_penalty"] = settings.repetition_penalty
+    request = dict(
+        model=model, messages=messages, temperature=settings.temperature, top_p=settings.top_p,
+        max_tokens=settings.max_new_tokens, seed=settings.seed, stream=True, extra_body=extra or None,
+    )
     try:
-        chunks = client.chat.completions.create(
-            model=model,
-            messages=messages,
-            temperature=settings.temperature,
-            top_p=settings.top_p,
-            max_tokens=settings.max_new_tokens,
-            seed=settings.seed,
-            stream=True,
-            extra_body=extra or None,
-        )
+        try:  # each token's probabilities for the token view; some models and servers refuse logprobs
+            chunks = client.chat.completions.create(**request, logprobs=True, top_logprobs=SERVER_TOP_LOGPROBS)
+        except openai.BadRequestError:
+            chunks = client.chat.completions.create(**request)
     except openai.OpenAIError as error:
         raise readable_error(error, model, base_url) from None
     stream = TextStream(iter(()))
@@ -63,11 +62,20 @@ def _pieces(chunks: Iterator, stream: TextStream, model: str, base_url: str) -> 
             stream.finish_reason = choice.finish_reason or stream.finish_reason
             if choice.delta and choice.delta.content:
                 stream.completion_tokens += 1
+                stream.steps += [_server_step(entry) for entry in (choice.logprobs.content or [])] if choice.logprobs else []
                 yield choice.delta.content
     except openai.OpenAIError as error:
         raise readable_error(error, model, base_url) from None
     finally:
         chunks.close()
+
+
+def _server_step(entry) -> TokenStep:
+    """A token as a server reports it: its probability and alternatives at T = 1 (what it drew with is not reported)."""
+    top = sorted(entry.top_logprobs or [], key=lambda candidate: candidate.logprob, reverse=True)
+    candidates = [Candidate(c.token, math.exp(c.logprob), math.exp(c.logprob), True) for c in top]
+    probability = math.exp(entry.logprob)
+    return TokenStep(Candidate(entry.token, probability, probability, True), probability, None, candidates)
 
 
 def next_token_scores(

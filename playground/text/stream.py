@@ -5,16 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from playground import config
+from playground.text.sampling import TokenStep
 from playground.validation import check_text
-
-
-@dataclass
-class TokenLogprob:
-    """A generated token's log-probability and its most likely alternatives, as the OpenAI API reports them."""
-
-    token: str
-    logprob: float
-    top_logprobs: list[tuple[str, float]]
 
 
 @dataclass
@@ -30,7 +22,7 @@ class TextStream:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: str | None = None  # "stop" (end of text), "length" (max_new_tokens reached), None if stopped
-    logprobs: list[TokenLogprob] | None = None  # filled while streaming, when the caller asked for them
+    steps: list[TokenStep] = field(default_factory=list)  # each token's step, filled while streaming (local models)
     stopped: threading.Event = field(default_factory=threading.Event, repr=False)  # set by stop()
 
     def __iter__(self) -> Iterator[str]:

@@ -88,12 +88,3 @@ def test_a_hub_id_that_cannot_be_fetched_fails_fast_and_the_default_stays_usable
 def test_models_load_once_and_are_reused(tiny_model_dir):
     registry.clear()
     assert local.load_model(str(tiny_model_dir)) is local.load_model(str(tiny_model_dir))
-
-
-def test_logprobs_are_recorded_when_asked(tiny_model_dir):
-    stream = local.stream_chat(local.chat_messages("hello", ""), str(tiny_model_dir), SamplingSettings(temperature=0, max_new_tokens=4), top_logprobs=3)
-    stream.text()
-    assert len(stream.logprobs) == stream.completion_tokens
-    first = stream.logprobs[0]
-    assert len(first.top_logprobs) == 3
-    assert first.logprob == pytest.approx(first.top_logprobs[0][1])  # greedy took the most likely token

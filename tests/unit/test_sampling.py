@@ -4,9 +4,10 @@ import torch
 from playground.text.sampling import (
     NextTokenScores,
     SamplingSettings,
-    choose_next_token,
+    draw_number,
     next_token_distribution,
     nucleus_mask,
+    pick_token,
     penalize_repetition,
     sampling_probabilities,
     temperature_probabilities,
@@ -49,17 +50,27 @@ def test_repetition_penalty_lowers_only_the_tokens_already_seen():
     assert penalized.tolist() == [1.5, 2.0, 1.0, 0.5, -2.0]
 
 
-def test_same_seed_picks_the_same_tokens_and_greedy_ignores_the_seed():
-    settings = SamplingSettings(temperature=1.5)
+def test_a_number_draws_the_token_whose_band_holds_it():
+    probabilities = torch.tensor([0.1, 0.6, 0.3])  # most likely first: 1 holds [0, 0.6), 2 [0.6, 0.9), 0 [0.9, 1)
+    assert [pick_token(probabilities, n) for n in (0.0, 0.59, 0.61, 0.89, 0.91, 0.999999)] == [1, 1, 2, 2, 0, 0]
+    assert pick_token(torch.tensor([0.5, 0.5, 0.0]), 0.9999999) == 1  # never a token of probability 0
 
-    def draws(seed: int) -> list[int]:
-        generator = torch.Generator().manual_seed(seed)
-        return [choose_next_token(LOGITS, torch.tensor([], dtype=torch.long), settings, generator) for _ in range(30)]
 
-    assert draws(1) == draws(1)
-    assert draws(1) != draws(2)
-    greedy = SamplingSettings(temperature=0)
-    assert {choose_next_token(LOGITS, torch.tensor([], dtype=torch.long), greedy, torch.Generator().manual_seed(s)) for s in range(5)} == {0}
+def test_draw_numbers_depend_on_the_seed_and_the_step_only():
+    numbers = [draw_number(7, step) for step in range(50)]
+    assert numbers == [draw_number(7, step) for step in range(50)]
+    assert numbers != [draw_number(8, step) for step in range(50)]
+    assert all(0 <= n < 1 for n in numbers) and len(set(numbers)) == 50
+
+
+@pytest.mark.parametrize("top_p", [0.05, 0.5, 0.9, 0.999])
+def test_nucleus_mask_equals_the_sorted_definition_on_flat_and_peaked_distributions(top_p):
+    for scale in (0.1, 1.0, 8.0):  # flat distributions need far more than the first 64 tokens
+        probabilities = torch.softmax(torch.randn(5000, generator=torch.Generator().manual_seed(3)) * scale, -1)
+        ordered, order = probabilities.sort(descending=True)
+        expected = torch.zeros(5000, dtype=torch.bool)
+        expected[order[(ordered.cumsum(-1) - ordered) < top_p]] = True
+        assert torch.equal(nucleus_mask(probabilities, top_p), expected)
 
 
 @pytest.mark.parametrize(
