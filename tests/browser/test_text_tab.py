@@ -143,3 +143,48 @@ def test_stop_ends_a_running_generation(page):
     assert stopped, "Stop cleared the text generated so far"
     page.wait_for_timeout(3000)
     assert output_of(page) == stopped, "text kept arriving after Stop"
+
+
+def reply_token_texts(page: Page, elem_id: str) -> list[str]:
+    return [t for t in page.locator(f"#{elem_id} .token").all_inner_texts()]
+
+
+def test_step_adds_one_token_at_a_time_with_its_candidates(page):
+    page.locator("#text-prompt textarea").fill("Name a fruit.")
+    page.get_by_role("tab", name="Step by step").click()
+    strip = page.locator("#text-step-reply .token")
+
+    for count in (1, 2, 3):
+        page.locator("#text-step").click()
+        expect(strip).to_have_count(count, timeout=FIRST_OUTPUT_TIMEOUT_S * 1000)
+        expect(page.locator("#text-step-story")).to_contain_text(f"Token {count}:")
+    assert page.locator("#text-step-chart img").get_attribute("src").startswith("data:image/")
+    rows = page.locator("#text-step-table .virtual-row")
+    assert rows.count() >= 10
+
+    chosen = rows.nth(4).locator(".body-cell").first.inner_text().strip()
+    rows.nth(4).locator(".body-cell").first.click()
+    expect(strip).to_have_count(4)
+    expect(page.locator("#text-step-story")).to_contain_text("you chose it")
+    assert strip.nth(3).inner_text().strip() == chosen.strip()
+
+
+def test_clicking_a_token_of_a_reply_shows_the_candidates_of_its_step(page):
+    set_max_new_tokens(page, 12)
+    start_generation(page, "Name a fruit.")
+    strip = page.locator("#text-reply-tokens .token")
+    expect(strip.first).to_be_visible(timeout=FIRST_OUTPUT_TIMEOUT_S * 1000)
+    assert strip.count() >= 3
+    assert "".join(strip.all_inner_texts()).replace(" ", "") in output_of(page).replace(" ", "") or strip.count() == 12
+
+    strip.nth(2).click()
+
+    expect(page.locator("#text-token-story")).to_contain_text("Token 3:")
+    page.locator("#text-token-chart img").wait_for()
+    page.locator("#text-continue").click()
+    deadline = time.monotonic() + 60
+    before = output_of(page)
+    while output_busy(page) or output_of(page) == before:
+        assert time.monotonic() < deadline, "continuing from the token changed nothing"
+        time.sleep(POLL_S)
+    page.screenshot(path="/tmp/text_tab_tokens.png", full_page=True)

@@ -14,6 +14,7 @@ SETTINGS = [
     SamplingSettings(temperature=1.3, seed=4, max_new_tokens=12),
     SamplingSettings(temperature=0.9, top_p=0.6, seed=9, max_new_tokens=12),
     SamplingSettings(temperature=1.0, top_k=4, repetition_penalty=1.4, seed=2, max_new_tokens=12),
+    SamplingSettings(temperature=1.1, top_k=6, top_p=0.7, seed=8, max_new_tokens=12),
     SamplingSettings(temperature=0, repetition_penalty=1.2, max_new_tokens=12),
 ]
 
@@ -38,7 +39,7 @@ def stepped(model_dir, settings: SamplingSettings) -> tuple[list[int], list[loca
 
 def reference_probabilities(logits: torch.Tensor, previous: list[int], settings: SamplingSettings) -> torch.Tensor:
     """The sampling distribution written out from its definition, apart from the app's code: penalty, softmax(l / T),
-    the k most likely, the top-p nucleus by a full sort, renormalised."""
+    the k most likely, then the top-p nucleus of those (renormalised, as transformers does) by a full sort."""
     logits = logits.clone()
     for token in set(previous):
         logits[token] = logits[token] / settings.repetition_penalty if logits[token] > 0 else logits[token] * settings.repetition_penalty
@@ -46,10 +47,10 @@ def reference_probabilities(logits: torch.Tensor, previous: list[int], settings:
         return torch.nn.functional.one_hot(logits.argmax(), logits.shape[0]).float()
     probabilities = torch.softmax(logits / settings.temperature, -1)
     ordered, order = probabilities.sort(descending=True)
-    keep = torch.ones_like(ordered, dtype=torch.bool)
     if settings.top_k:
-        keep &= ordered >= ordered[settings.top_k - 1]
-    keep &= (ordered.cumsum(-1) - ordered) < settings.top_p
+        ordered = torch.where(ordered >= ordered[settings.top_k - 1], ordered, 0.0)
+    ordered = ordered / ordered.sum()
+    keep = (ordered > 0) & ((ordered.cumsum(-1) - ordered) < settings.top_p)
     kept = torch.zeros_like(probabilities)
     kept[order[keep]] = probabilities[order[keep]]
     return kept / kept.sum()
@@ -146,3 +147,27 @@ def test_steps_refuse_bad_replies_and_choices_naming_the_parameter(tiny_model_di
 def test_only_the_local_backend_continues_a_reply(tiny_model_dir):
     with pytest.raises(ValueError, match="reply_token_ids: continuing a reply from one of its tokens needs the local backend"):
         text.stream_text(PROMPT, "openai", "gpt-4o-mini", "", SamplingSettings(), reply_token_ids=[3])
+
+
+@pytest.mark.embedded
+def test_the_embedded_model_records_the_probabilities_it_draws_with(embedded_model):
+    """Replayed the way generation runs it (the prompt at once, then one token at a time), so fast_llama rounds alike."""
+    from transformers import DynamicCache
+
+    settings = SamplingSettings(temperature=0.8, top_p=0.9, top_k=40, repetition_penalty=1.2, seed=5, max_new_tokens=24)
+    stream = text.stream_text("Explain what a GAN is in two sentences.", "local", embedded_model, "", settings)
+    stream.text()
+    lm = local.load_model(embedded_model)
+    prompt_ids = local.input_ids(lm, local.chat_messages("Explain what a GAN is in two sentences.", "")).tolist()
+    cache = DynamicCache(config=lm.model.config)
+    with torch.inference_mode():
+        logits = lm.model(torch.tensor([prompt_ids]), past_key_values=cache).logits[0, -1].float()
+        previous = list(prompt_ids)
+        for step in stream.steps:
+            expected = reference_probabilities(logits, previous, settings)
+            # tokens of equal score are interchangeable at a cut-off (penalised scores do tie): either may be the kept one
+            tied = logits == logits[step.token.token_id]
+            assert step.probability == pytest.approx(float(expected[tied].max()), abs=1e-6)
+            previous.append(step.token.token_id)
+            logits = lm.model(torch.tensor([[step.token.token_id]]), past_key_values=cache).logits[0, -1].float()
+    assert len(stream.steps) > 10
