@@ -67,6 +67,11 @@ MIN_FRAMES, MAX_FRAMES = 4, int(_env("PLAYGROUND_MAX_FRAMES", "64"))  # frames p
 MIN_FPS, MAX_FPS = 2, 30
 # Candidates shown in the next-token view when top-k sampling is off (top_k = 0).
 DEFAULT_VIEW_CANDIDATES = 20
+# Embeddings view: the characters of one word, the neighbours listed for it, and the words on one map
+MAX_EMBEDDING_WORD_CHARS = int(_env("PLAYGROUND_MAX_EMBEDDING_WORD_CHARS", "40"))
+MAX_NEAREST_TOKENS = int(_env("PLAYGROUND_MAX_NEAREST_TOKENS", "50"))
+DEFAULT_NEAREST_TOKENS = 10
+MAX_MAP_WORDS = int(_env("PLAYGROUND_MAX_MAP_WORDS", "24"))
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution
 from playground.ui.common import finished, new_chart, show_errors
+from playground.ui.embeddings import build_embeddings_view
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "text.json").read_text())
 OPENAI_MODELS = [config.DEFAULT_OPENAI_MODEL, "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"]
@@ -167,6 +168,8 @@ def build_text_tab() -> None:
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Candidates", interactive=False, max_height=300)
             scores = gr.State(None, time_to_live=3600)  # the full-vocabulary logits of this tab, ~200 KB
     gr.Examples(EXAMPLES["temperature"], inputs=[prompt, temperature, seed], label="Same prompt, different temperatures (same seed): 0 repeats itself, high values wander")
+    with gr.Accordion("Embeddings: words as vectors", open=False):
+        build_embeddings_view(model)
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
