@@ -70,6 +70,11 @@ DEFAULT_VIEW_CANDIDATES = 20
 # Step-through: the model states (KV cache + logits, ~23 KB a token for the embedded model) kept after the last few
 # steps, so that the next step runs one token instead of the whole reply again.
 KEPT_STEP_STATES = int(_env("PLAYGROUND_KEPT_STEP_STATES", "8"))
+# Embeddings view: the characters of one word, the neighbours listed for it, and the words on one map
+MAX_EMBEDDING_WORD_CHARS = int(_env("PLAYGROUND_MAX_EMBEDDING_WORD_CHARS", "40"))
+MAX_NEAREST_TOKENS = int(_env("PLAYGROUND_MAX_NEAREST_TOKENS", "50"))
+DEFAULT_NEAREST_TOKENS = 10
+MAX_MAP_WORDS = int(_env("PLAYGROUND_MAX_MAP_WORDS", "24"))
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code

@@ -65,7 +65,8 @@ def call(app, endpoint: str, inputs: list) -> tuple[str | None, str]:
 
 
 NAMED = ["generate_text", "next_token_distribution", "generate_image", "generate_video", "compare_prompts",
-         "enhance_prompt", "words_that_mattered", "temperature_sweep", "step", "token_probabilities"]
+         "enhance_prompt", "words_that_mattered", "temperature_sweep", "step", "token_probabilities",
+         "nearest_tokens", "embedding_map"]
 
 
 @pytest.mark.parametrize("endpoint", NAMED)
