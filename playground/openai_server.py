@@ -39,7 +39,6 @@ from playground.validation import check_int, check_text, lone_surrogate
 
 router = APIRouter(prefix="/v1")
 _slots = threading.BoundedSemaphore(config.SERVER_MAX_CONCURRENT)
-MAX_MESSAGES = 64
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 MAX_IMAGE_SIDE = 1024  # the largest pictures we upscale to (dall-e-2's largest size)
 DISCONNECT_POLL_S = 0.25  # how often a non-streamed request checks that its client is still there
@@ -108,7 +107,7 @@ class ChatRequest(BaseModel):
     """What /v1/chat/completions reads; other fields that OpenAI clients send are ignored."""
 
     model: Text
-    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
+    messages: list[Message] = Field(min_length=1, max_length=config.MAX_CHAT_MESSAGES)
     temperature: Number | None = None
     top_p: Number | None = None
     top_k: Int | None = None  # extension

@@ -4,7 +4,7 @@ from playground import config
 from playground.openai_client import check_endpoint
 from playground.text import local, openai_api
 from playground.text.sampling import NextTokenScores, SamplingSettings
-from playground.text.stream import TextStream
+from playground.text.stream import TextStream, chat_messages, check_messages
 from playground.validation import check_choice, check_text
 
 BACKENDS = ("local", "openai")
@@ -30,12 +30,26 @@ def stream_text(
     api_key: str = "",
 ) -> TextStream:
     """Start generating a reply with the chosen backend; iterate the result for the text."""
+    return stream_chat(chat_messages(prompt, system_prompt), backend, model, settings, base_url, api_key)
+
+
+def stream_chat(
+    messages: list[dict[str, str]],
+    backend: str = "local",
+    model: str = "",
+    settings: SamplingSettings = SamplingSettings(),
+    base_url: str = "",
+    api_key: str = "",
+) -> TextStream:
+    """Start generating the next turn of an OpenAI-style conversation (checked by check_messages) with the chosen
+    backend: a playground user follows up on a reply, and the model must see the turns before."""
+    messages = check_messages(messages)
     backend = check_choice("backend", backend, BACKENDS)
     model = chosen_model(backend, model)
     base_url, api_key = check_endpoint(base_url, api_key)
     if backend == "local":
-        return local.stream_text(prompt, model, system_prompt, settings)
-    return openai_api.stream_text(prompt, model, system_prompt, settings, base_url, api_key)
+        return local.stream_chat(messages, model, settings)
+    return openai_api.stream_chat(messages, model, settings, base_url, api_key)
 
 
 def next_token_scores(

@@ -26,8 +26,19 @@ def stream_text(
     base_url: str = "",
     api_key: str = "",
 ) -> TextStream:
-    """Stream a chat completion; top_k and repetition_penalty reach only compatible servers (a base URL)."""
-    messages = chat_messages(prompt, system_prompt)
+    """Stream the reply to a prompt (see stream_chat)."""
+    return stream_chat(chat_messages(prompt, system_prompt), model, settings, base_url, api_key)
+
+
+def stream_chat(
+    messages: list[dict[str, str]],
+    model: str = config.DEFAULT_OPENAI_MODEL,
+    settings: SamplingSettings = SamplingSettings(),
+    base_url: str = "",
+    api_key: str = "",
+) -> TextStream:
+    """Stream the next turn of a checked conversation as a chat completion; top_k and repetition_penalty reach
+    only compatible servers (a base URL)."""
     model = check_text("model", model, config.MAX_NAME_CHARS).strip()
     client = make_client(base_url, api_key)
     extra = {}

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution
+from playground.ui.chat import build_chat
 from playground.ui.common import finished, new_chart, show_errors
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "text.json").read_text())
@@ -167,6 +168,8 @@ def build_text_tab() -> None:
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Candidates", interactive=False, max_height=300)
             scores = gr.State(None, time_to_live=3600)  # the full-vocabulary logits of this tab, ~200 KB
     gr.Examples(EXAMPLES["temperature"], inputs=[prompt, temperature, seed], label="Same prompt, different temperatures (same seed): 0 repeats itself, high values wander")
+    with gr.Accordion("Chat: a conversation", open=False):
+        build_chat(backend, model, system_prompt, temperature, top_p, top_k, max_new_tokens, repetition_penalty, seed, base_url, api_key)
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")

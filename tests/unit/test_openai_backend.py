@@ -96,6 +96,14 @@ def test_streamed_text_from_the_server_equals_the_local_backend(v1_url, tiny_mod
     assert remote.finish_reason in ("stop", "length")
 
 
+def test_a_conversation_through_the_server_gets_the_local_backends_reply(v1_url, tiny_model_dir):
+    conversation = [{"role": "user", "content": "hello the cat"}, {"role": "assistant", "content": "the red apple"},
+                    {"role": "user", "content": "what colour is the sky?"}]
+    settings = SamplingSettings(temperature=1.0, seed=5, max_new_tokens=10)
+    remote = openai_api.stream_chat(conversation, str(tiny_model_dir), settings, v1_url, KEY).text()
+    assert remote == local.stream_chat(conversation, str(tiny_model_dir), settings).text()
+
+
 def test_official_client_gets_a_whole_completion_and_the_model_list(v1_url, tiny_model_dir):
     client = openai.OpenAI(base_url=v1_url, api_key=KEY)
     assert [m.id for m in client.models.list()] == [str(tiny_model_dir)]
