@@ -10,7 +10,7 @@ from conftest import OPERATOR_OPENAI_KEY
 from playground import config, text
 from playground.text import local
 from playground.text.sampling import SamplingSettings
-from playground.text.stream import ROLES, chat_messages, check_messages
+from playground.text.stream import ROLES, TextStream, chat_messages, check_messages
 
 CONVERSATION = [
     {"role": "system", "content": "the cat sat on the mat"},
@@ -102,3 +102,7 @@ def test_the_openai_backend_sends_every_turn_in_order(recorder, monkeypatch):
         text.stream_chat(CONVERSATION, "openai", "m", SamplingSettings(seed=4), recorder.url, "sk-visitor")
     sent = json.loads(recorder.bodies[0])
     assert sent["messages"] == CONVERSATION and sent["seed"] == 4 and sent["stream"] is True
+
+
+def test_a_stream_shown_so_far_starts_empty_and_grows_to_the_whole_text():
+    assert list(TextStream(iter(["Hel", "lo", "!"])).so_far()) == ["", "Hel", "Hello", "Hello!"]
