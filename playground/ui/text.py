@@ -93,12 +93,7 @@ def generate_text(
 ) -> Iterator[str]:
     """Stream the reply; each value is the whole text so far, the last one the complete reply."""
     settings = SamplingSettings(temperature, top_p, top_k, max_new_tokens, repetition_penalty, seed)
-    stream = text.stream_text(prompt, backend, model, system_prompt, settings, base_url, api_key)
-    reply = ""
-    yield reply
-    for piece in stream:
-        reply += piece
-        yield reply
+    yield from text.stream_text(prompt, backend, model, system_prompt, settings, base_url, api_key).so_far()
 
 
 @show_errors
