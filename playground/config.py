@@ -50,6 +50,11 @@ DEFAULT_OPENAI_IMAGE_MODEL = _env("PLAYGROUND_OPENAI_IMAGE_MODEL", "dall-e-2")
 # Limits, checked in the backends
 MAX_PROMPT_CHARS = int(_env("PLAYGROUND_MAX_PROMPT_CHARS", "8000"))
 MAX_NEW_TOKENS = int(_env("PLAYGROUND_MAX_NEW_TOKENS", "1024"))
+# A conversation: its messages (the chat and /v1), and the chat's characters in all, each message being limited to
+# MAX_PROMPT_CHARS. Four prompts' worth (~8k tokens) is about the context of the models offered; a model's own
+# context is then checked in tokens.
+MAX_CHAT_MESSAGES = int(_env("PLAYGROUND_MAX_CHAT_MESSAGES", "64"))
+MAX_CHAT_CHARS = int(_env("PLAYGROUND_MAX_CHAT_CHARS", str(4 * MAX_PROMPT_CHARS)))
 MAX_TOP_K = int(_env("PLAYGROUND_MAX_TOP_K", "100"))
 MAX_REPETITION_PENALTY = 10.0
 MAX_TEMPERATURE = 2.0

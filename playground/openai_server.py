@@ -40,7 +40,6 @@ from playground.validation import check_int, check_text, lone_surrogate
 
 router = APIRouter(prefix="/v1")
 _slots = threading.BoundedSemaphore(config.SERVER_MAX_CONCURRENT)
-MAX_MESSAGES = 64
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 SMALLEST_PROBABILITY = 1e-45  # the smallest float32 above 0: the log-probability of a token float32 rounded to 0
 MAX_IMAGE_SIDE = 1024  # the largest pictures we upscale to (dall-e-2's largest size)
@@ -110,7 +109,7 @@ class ChatRequest(BaseModel):
     """What /v1/chat/completions reads; other fields that OpenAI clients send are ignored."""
 
     model: Text
-    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
+    messages: list[Message] = Field(min_length=1, max_length=config.MAX_CHAT_MESSAGES)
     temperature: Number | None = None
     top_p: Number | None = None
     top_k: Int | None = None  # extension

@@ -114,18 +114,20 @@ def embedded_model() -> str:
 
 
 class RecordingServer:
-    """A local HTTP server that answers every POST with 401 and keeps the headers (lower-case names) it received."""
+    """A local HTTP server that answers every POST with 401 and keeps the headers (lower-case names) and the bodies
+    it received."""
 
     def __init__(self):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.headers: list[dict[str, str]] = []
-        received = self.headers
+        self.bodies: list[bytes] = []
+        received, bodies = self.headers, self.bodies
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 received.append({name.lower(): value for name, value in self.headers.items()})
-                self.rfile.read(int(self.headers.get("content-length", 0)))
+                bodies.append(self.rfile.read(int(self.headers.get("content-length", 0))))
                 self.send_response(401)
                 self.send_header("content-type", "application/json")
                 self.end_headers()

@@ -6,7 +6,7 @@ from playground import config
 from playground.openai_client import check_endpoint
 from playground.text import local, openai_api
 from playground.text.sampling import NextTokenScores, SamplingSettings
-from playground.text.stream import TextStream, chat_messages
+from playground.text.stream import TextStream, chat_messages, check_messages
 from playground.validation import check_choice, check_text
 
 BACKENDS = ("local", "openai")
@@ -34,14 +34,29 @@ def stream_text(
 ) -> TextStream:
     """Start generating a reply with the chosen backend; iterate the result for the text. With reply_token_ids
     (local models), continue that reply instead: the stream holds the new text, drawn as Generate would have."""
+    return stream_chat(chat_messages(prompt, system_prompt), backend, model, settings, base_url, api_key, reply_token_ids)
+
+
+def stream_chat(
+    messages: list[dict[str, str]],
+    backend: str = "local",
+    model: str = "",
+    settings: SamplingSettings = SamplingSettings(),
+    base_url: str = "",
+    api_key: str = "",
+    reply_token_ids: Sequence[int] = (),
+) -> TextStream:
+    """Start generating the next turn of an OpenAI-style conversation (checked by check_messages) with the chosen
+    backend: a playground user follows up on a reply, and the model must see the turns before."""
+    messages = check_messages(messages)
     backend = check_choice("backend", backend, BACKENDS)
     model = chosen_model(backend, model)
     base_url, api_key = check_endpoint(base_url, api_key)
     if backend == "local":
-        return local.stream_chat(chat_messages(prompt, system_prompt), model, settings, reply_token_ids)
+        return local.stream_chat(messages, model, settings, reply_token_ids)
     if reply_token_ids:
         raise ValueError("reply_token_ids: continuing a reply from one of its tokens needs the local backend")
-    return openai_api.stream_text(prompt, model, system_prompt, settings, base_url, api_key)
+    return openai_api.stream_chat(messages, model, settings, base_url, api_key)
 
 
 def step(

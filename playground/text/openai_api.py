@@ -19,16 +19,15 @@ from playground.validation import check_text
 SERVER_TOP_LOGPROBS = 20  # the most candidates the OpenAI API returns per token
 
 
-def stream_text(
-    prompt: str,
+def stream_chat(
+    messages: list[dict[str, str]],
     model: str = config.DEFAULT_OPENAI_MODEL,
-    system_prompt: str = "",
     settings: SamplingSettings = SamplingSettings(),
     base_url: str = "",
     api_key: str = "",
 ) -> TextStream:
-    """Stream a chat completion; top_k and repetition_penalty reach only compatible servers (a base URL)."""
-    messages = chat_messages(prompt, system_prompt)
+    """Stream the next turn of a checked conversation as a chat completion; top_k and repetition_penalty reach
+    only compatible servers (a base URL)."""
     model = check_text("model", model, config.MAX_NAME_CHARS).strip()
     client = make_client(base_url, api_key)
     extra = {}

@@ -13,9 +13,10 @@ from matplotlib.figure import Figure
 
 from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, TokenStep, next_token_distribution
+from playground.ui.chat import build_chat
 from playground.ui.common import finished, new_chart, show_errors
-from playground.validation import check_int
 from playground.ui.embeddings import build_embeddings_view
+from playground.validation import check_int
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "text.json").read_text())
 OPENAI_MODELS = [config.DEFAULT_OPENAI_MODEL, "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"]
@@ -408,6 +409,8 @@ def build_text_tab() -> None:
                     step_story = gr.Markdown(elem_id="text-step-story")
                     step_chart = gr.Plot(label="This step's candidates", elem_id="text-step-chart")
                     step_table = gr.Dataframe(headers=TABLE_HEADERS_WITH_IDS, label="Candidates — click a row to take that token instead", interactive=False, max_height=300, elem_id="text-step-table")
+                with gr.Tab("Chat", elem_id="text-chat-tab"):
+                    build_chat(backend, model, system_prompt, temperature, top_p, top_k, max_new_tokens, repetition_penalty, seed, base_url, api_key)
                 with gr.Tab("Embeddings", elem_id="text-embeddings-tab"):
                     build_embeddings_view(model)
             scores = gr.State(None, time_to_live=3600)  # the full-vocabulary logits of this tab, ~200 KB

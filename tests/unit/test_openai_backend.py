@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from playground import config, openai_server
 from playground.text import local, openai_api
 from playground.text.sampling import SamplingSettings
+from playground.text.stream import chat_messages
 
 KEY = "sk-test-server-key-123"
 SECRET = "sk-user-secret-key-456"
@@ -88,12 +89,20 @@ def fail_with():
 
 def test_streamed_text_from_the_server_equals_the_local_backend(v1_url, tiny_model_dir):
     settings = SamplingSettings(temperature=1.0, seed=11, max_new_tokens=12)
-    remote = openai_api.stream_text("hello the cat", str(tiny_model_dir), "", settings, v1_url, KEY)
+    remote = openai_api.stream_chat(chat_messages("hello the cat", ""), str(tiny_model_dir), settings, v1_url, KEY)
     pieces = list(remote)
     expected = local.stream_text("hello the cat", str(tiny_model_dir), "", settings).text()
     assert "".join(pieces) == expected
     assert len(pieces) > 1
     assert remote.finish_reason in ("stop", "length")
+
+
+def test_a_conversation_through_the_server_gets_the_local_backends_reply(v1_url, tiny_model_dir):
+    conversation = [{"role": "user", "content": "hello the cat"}, {"role": "assistant", "content": "the red apple"},
+                    {"role": "user", "content": "what colour is the sky?"}]
+    settings = SamplingSettings(temperature=1.0, seed=5, max_new_tokens=10)
+    remote = openai_api.stream_chat(conversation, str(tiny_model_dir), settings, v1_url, KEY).text()
+    assert remote == local.stream_chat(conversation, str(tiny_model_dir), settings).text()
 
 
 def test_official_client_gets_a_whole_completion_and_the_model_list(v1_url, tiny_model_dir):
@@ -119,19 +128,19 @@ def test_a_wrong_key_is_rejected_with_401_and_never_repeated(v1_url, tiny_model_
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=v1_url, api_key="wrong", max_retries=0).models.list()
     with pytest.raises(ValueError, match=r"API key was rejected \(401") as error:
-        openai_api.stream_text("hi", str(tiny_model_dir), "", SamplingSettings(), v1_url, SECRET)
+        openai_api.stream_chat(chat_messages("hi", ""), str(tiny_model_dir), SamplingSettings(), v1_url, SECRET)
     assert SECRET not in str(error.value)
 
 
 def test_an_unknown_model_is_a_404(v1_url):
     with pytest.raises(ValueError, match=r"model 'no-such-model' was not found .*\(404"):
-        openai_api.stream_text("hi", "no-such-model", "", SamplingSettings(), v1_url, KEY)
+        openai_api.stream_chat(chat_messages("hi", ""), "no-such-model", SamplingSettings(), v1_url, KEY)
 
 
 def test_a_server_that_is_gone_gives_a_connection_error():
     gone = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(ValueError, match="could not connect to http://127.0.0.1"):
-        openai_api.stream_text("hi", "m", "", SamplingSettings(), gone, "")
+        openai_api.stream_chat(chat_messages("hi", ""), "m", SamplingSettings(), gone, "")
 
 
 def test_a_server_that_never_answers_times_out(monkeypatch):
@@ -141,7 +150,7 @@ def test_a_server_that_never_answers_times_out(monkeypatch):
         silent.listen()
         begin = time.monotonic()
         with pytest.raises(ValueError, match=r"did not answer within 0.5 s \(timeout\)"):
-            openai_api.stream_text("hi", "m", "", SamplingSettings(), f"http://127.0.0.1:{silent.getsockname()[1]}/v1", "")
+            openai_api.stream_chat(chat_messages("hi", ""), "m", SamplingSettings(), f"http://127.0.0.1:{silent.getsockname()[1]}/v1", "")
         assert time.monotonic() - begin < 5
 
 
@@ -151,19 +160,19 @@ def test_a_server_that_never_answers_times_out(monkeypatch):
 )
 def test_server_failures_become_short_messages(fail_with, status, message):
     with pytest.raises(ValueError, match=message) as error:
-        openai_api.stream_text("hi", "m", "", SamplingSettings(), fail_with(status), SECRET)
+        openai_api.stream_chat(chat_messages("hi", ""), "m", SamplingSettings(), fail_with(status), SECRET)
     assert SECRET not in str(error.value) and len(str(error.value)) < 200
 
 
 def test_missing_key_for_openai_itself_is_explained(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ValueError, match="api_key is missing"):
-        openai_api.stream_text("hi", "gpt-4o-mini", "", SamplingSettings(), "", "")
+        openai_api.stream_chat(chat_messages("hi", ""), "gpt-4o-mini", SamplingSettings(), "", "")
 
 
 def test_base_url_must_be_http():
     with pytest.raises(ValueError, match="base_url must be an http:// or https:// address"):
-        openai_api.stream_text("hi", "m", "", SamplingSettings(), "file:///etc/passwd", "")
+        openai_api.stream_chat(chat_messages("hi", ""), "m", SamplingSettings(), "file:///etc/passwd", "")
 
 
 def test_next_token_scores_from_server_logprobs_match_the_model(v1_url, tiny_model_dir):

@@ -11,6 +11,7 @@ from playground import config, openai_client
 from playground.image import openai_images
 from playground.text import openai_api
 from playground.text.sampling import SamplingSettings
+from playground.text.stream import chat_messages
 
 VISITOR_KEY = "sk-visitor-key-123"
 
@@ -22,7 +23,7 @@ def _operator_key(monkeypatch):
 
 
 CALLS = {
-    "text": lambda url, key: openai_api.stream_text("hi", "m", "", SamplingSettings(), url, key),
+    "text": lambda url, key: openai_api.stream_chat(chat_messages("hi", ""), "m", SamplingSettings(), url, key),
     "next token": lambda url, key: openai_api.next_token_scores("hi", "m", "", url, key),
     "image": lambda url, key: openai_images.generate_pictures("a red apple", 1, "m", url, key),
 }
