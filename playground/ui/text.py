@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 
 from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, next_token_distribution
-from playground.ui.common import finished, new_chart, show_errors
+from playground.ui.attention import build_attention_view
+from playground.ui.common import finished, new_chart, show_errors, visible_token
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "text.json").read_text())
 OPENAI_MODELS = [config.DEFAULT_OPENAI_MODEL, "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"]
@@ -39,10 +40,6 @@ the same text at any temperature.
 """
 
 
-def _visible(token: str) -> str:
-    return token.replace(" ", "␣").replace("\n", "↵") or "∅"
-
-
 def _table(candidates: list[Candidate]) -> pd.DataFrame:
     rows = [[c.token, round(c.probability, 6), round(c.probability_at_temperature, 6), c.in_top_p] for c in candidates]
     return pd.DataFrame(rows, columns=TABLE_HEADERS)
@@ -50,7 +47,7 @@ def _table(candidates: list[Candidate]) -> pd.DataFrame:
 
 def _chart(candidates: list[Candidate], scores: NextTokenScores, temperature: float, top_p: float) -> Figure:
     """Horizontal bars, most likely token on top: grey at T = 1, coloured at the chosen T."""
-    labels = [_visible(c.token) for c in candidates]
+    labels = [visible_token(c.token) for c in candidates]
     rows = range(len(candidates))
     figure, axes = new_chart(7, 0.22 * len(candidates) + 1.2)
     axes.barh([r + 0.2 for r in rows], [c.probability for c in candidates], height=0.4, color="#c4c4c4", label="T = 1")
@@ -72,7 +69,7 @@ def _chart(candidates: list[Candidate], scores: NextTokenScores, temperature: fl
 def _prompt_tokens(scores: NextTokenScores) -> list[tuple[str, str | None]]:
     if not scores.prompt_tokens:
         return [("(this server does not show how it cuts text into tokens)", None)]
-    return [(_visible(t), "special" if special else "ab"[i % 2]) for i, (t, special) in enumerate(scores.prompt_tokens)]
+    return [(visible_token(t), "special" if special else "ab"[i % 2]) for i, (t, special) in enumerate(scores.prompt_tokens)]
 
 
 @show_errors
@@ -167,6 +164,8 @@ def build_text_tab() -> None:
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Candidates", interactive=False, max_height=300)
             scores = gr.State(None, time_to_live=3600)  # the full-vocabulary logits of this tab, ~200 KB
     gr.Examples(EXAMPLES["temperature"], inputs=[prompt, temperature, seed], label="Same prompt, different temperatures (same seed): 0 repeats itself, high values wander")
+    with gr.Accordion("Attention", open=False):
+        build_attention_view(prompt, model, system_prompt)
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
