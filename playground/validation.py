@@ -41,6 +41,17 @@ def check_int(name: str, value: object, low: int, high: int) -> int:
     return int(number)
 
 
+def check_token_ids(name: str, value: object, vocabulary: int, max_tokens: int) -> list[int]:
+    """A non-empty list of at most max_tokens token ids, each in [0, vocabulary)."""
+    if not isinstance(value, list):
+        raise ValueError(f"{name} must be a list of token ids, got {json_type(value)}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > max_tokens:
+        raise ValueError(f"{name} holds {len(value)} tokens, the limit is {max_tokens}")
+    return [check_int(f"{name}[{i}]", token, 0, vocabulary - 1) for i, token in enumerate(value)]
+
+
 def json_type(value: object) -> str:
     """The JSON name of a value's type, as an HTTP caller wrote it."""
     names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}

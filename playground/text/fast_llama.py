@@ -138,12 +138,22 @@ class FastLlama:
         self.signed_sin = torch.cat([-angles.sin()[:, :half], angles.sin()[:, half:]], -1).mul(scale).to(BF16)
 
     @torch.inference_mode()
-    def __call__(self, input_ids: torch.Tensor, past_key_values: DynamicCache | None = None, use_cache: bool = True) -> Output:
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        past_key_values: DynamicCache | None = None,
+        use_cache: bool = True,
+        attention_rows: list[torch.Tensor] | None = None,
+    ) -> Output:
+        """The logits of every position; a one-token call also appends to attention_rows, when given, each layer's
+        attention weights of that token over all positions so far ([batch, heads, positions] float32)."""
         batch, length = input_ids.shape
         heads, kv_heads, head_dim = self.heads, self.kv_heads, self.head_dim
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
         if past and length > 1:
             raise ValueError("FastLlama takes the prompt in one call, then one token per call")
+        if attention_rows is not None and length > 1:
+            raise ValueError("FastLlama gives attention rows for one-token calls only")
         if past + length > self.cos.shape[0]:
             raise ValueError(f"sequence of {past + length} tokens exceeds the model's {self.cos.shape[0]} positions")
         cos = self.cos[past : past + length].view(1, length, 1, head_dim)
@@ -164,6 +174,8 @@ class FastLlama:
                 q, k, v = q.float(), k.float(), v.float()
                 weights = torch.softmax(q.reshape(batch, kv_heads, heads // kv_heads, head_dim) @ k.transpose(-1, -2), -1)
                 attended = (weights @ v).reshape(batch, heads * head_dim).to(BF16)
+                if attention_rows is not None:  # head h reads kv head h // (heads / kv_heads), as in transformers
+                    attention_rows.append(weights.reshape(batch, heads, -1))
             else:
                 attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)
                 attended = attended.transpose(1, 2).reshape(batch * length, heads * head_dim)

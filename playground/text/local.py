@@ -110,6 +110,12 @@ def input_ids(lm: LocalModel, messages: list[dict[str, str]]) -> torch.Tensor:
     return torch.tensor(lm.tokenizer(text, add_special_tokens=False)["input_ids"], dtype=torch.long)
 
 
+def token_strip(lm: LocalModel, ids: list[int]) -> list[tuple[str, bool]]:
+    """Each token's text and whether it is a special token (a chat-format marker), as the views show them."""
+    special = set(lm.tokenizer.all_special_ids)
+    return [(lm.tokenizer.decode([i]), i in special) for i in ids]
+
+
 def _prepare(messages: list[dict[str, str]], model: str, new_tokens: int) -> tuple[LocalModel, torch.Tensor]:
     lm = load_model(model)
     ids = input_ids(lm, messages)
@@ -269,9 +275,8 @@ def next_token_scores(prompt: str, model: str = config.DEFAULT_TEXT_MODEL, syste
     lm, ids = _prepare(chat_messages(prompt, system_prompt), model, 1)
     logits = lm.model(ids[None].to(config.DEVICE)).logits[0, -1].float().cpu()
     sorted_logits, order = logits.sort(descending=True)
-    special = set(lm.tokenizer.all_special_ids)
     return NextTokenScores(
-        prompt_tokens=[(lm.tokenizer.decode([i]), i in special) for i in ids.tolist()],
+        prompt_tokens=token_strip(lm, ids.tolist()),
         tokens=[lm.tokenizer.decode([i]) for i in order[: config.MAX_TOP_K].tolist()],
         logits=sorted_logits,
         complete=True,

@@ -43,6 +43,11 @@ def show_errors(fn: Callable) -> Callable:
     return call
 
 
+def visible_token(token: str) -> str:
+    """A token as a view shows it: spaces and line breaks made visible, an empty token as ∅."""
+    return token.replace(" ", "␣").replace("\n", "↵") or "∅"
+
+
 def new_chart(width: float, height: float) -> tuple[Figure, Axes]:
     """An empty chart of width x height inches, for a gr.Plot."""
     return plt.subplots(figsize=(width, height))

@@ -13,8 +13,9 @@ from matplotlib.figure import Figure
 
 from playground import config, text
 from playground.text.sampling import Candidate, NextTokenScores, SamplingSettings, TokenStep, next_token_distribution
+from playground.ui.attention import build_attention_view
 from playground.ui.chat import build_chat
-from playground.ui.common import finished, new_chart, show_errors
+from playground.ui.common import finished, new_chart, show_errors, visible_token
 from playground.ui.embeddings import build_embeddings_view
 from playground.validation import check_int
 
@@ -58,10 +59,6 @@ candidate instead. The same seed and settings make exactly the steps Generate ma
 """
 
 
-def _visible(token: str) -> str:
-    return token.replace(" ", "␣").replace("\n", "↵") or "∅"
-
-
 def _table(candidates: list[Candidate], with_ids: bool = False) -> pd.DataFrame:
     rows = [[c.token, round(c.probability, 6), round(c.probability_at_temperature, 6), c.in_top_p] + ([c.token_id] if with_ids else []) for c in candidates]
     return pd.DataFrame(rows, columns=TABLE_HEADERS_WITH_IDS if with_ids else TABLE_HEADERS)
@@ -69,7 +66,7 @@ def _table(candidates: list[Candidate], with_ids: bool = False) -> pd.DataFrame:
 
 def _chart(candidates: list[Candidate], temperature: float, top_p: float, title: str, taken: int | None = None) -> Figure:
     """Horizontal bars, most likely token on top: grey at T = 1, coloured at the chosen T; the taken token outlined."""
-    labels = [_visible(c.token) for c in candidates]
+    labels = [visible_token(c.token) for c in candidates]
     rows = range(len(candidates))
     figure, axes = new_chart(7, 0.22 * len(candidates) + 1.2)
     axes.barh([r + 0.2 for r in rows], [c.probability for c in candidates], height=0.4, color="#c4c4c4", label="T = 1")
@@ -96,7 +93,7 @@ def _first_token_title(scores: NextTokenScores) -> str:
 def _prompt_tokens(scores: NextTokenScores) -> list[tuple[str, str | None]]:
     if not scores.prompt_tokens:
         return [("(this server does not show how it cuts text into tokens)", None)]
-    return [(_visible(t), "special" if special else "ab"[i % 2]) for i, (t, special) in enumerate(scores.prompt_tokens)]
+    return [(visible_token(t), "special" if special else "ab"[i % 2]) for i, (t, special) in enumerate(scores.prompt_tokens)]
 
 
 @dataclass
@@ -154,7 +151,7 @@ def show_reply(reply: Reply | None) -> list[tuple[str, str]] | None:
 
 def _step_story(step: TokenStep, index: int, settings: SamplingSettings, backend: str = "local") -> str:
     """One step in words: the token, its probabilities, and what drew it."""
-    token = _visible(step.token.token)
+    token = visible_token(step.token.token)
     if backend != "local":
         return (
             f"**Token {index + 1}: `{token}`** — the server gives its probability at T = 1 only: "
@@ -175,15 +172,17 @@ def _step_story(step: TokenStep, index: int, settings: SamplingSettings, backend
 
 @show_errors
 def show_token(reply: Reply | None, evt: gr.SelectData):
-    """The step that produced the clicked token of a reply: its candidates, and the choice to continue with another."""
+    """The step that produced the clicked token of a reply: its candidates, the choice to continue with another, and
+    the reply and token for the attention view."""
     if reply is None or not isinstance(evt.index, int) or not 0 <= evt.index < len(reply.steps):
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return (gr.skip(),) * 6
     step = reply.steps[evt.index]
     chart = _chart(step.candidates, reply.settings.temperature, reply.settings.top_p, f"The candidates for token {evt.index + 1}", step.token.token_id)
-    choices = [(f"{_visible(c.token)}  ({c.probability_at_temperature:.1%})", c.token_id) for c in step.candidates if c.token_id is not None]
+    choices = [(f"{visible_token(c.token)}  ({c.probability_at_temperature:.1%})", c.token_id) for c in step.candidates if c.token_id is not None]
     others = [choice for choice in choices if choice[1] != step.token.token_id]
     continue_with = gr.update(choices=others, value=others[0][1] if others else None, interactive=bool(others))
-    return _step_story(step, evt.index, reply.settings, reply.backend), chart, continue_with, evt.index
+    ids = [s.token.token_id for s in reply.steps]
+    return _step_story(step, evt.index, reply.settings, reply.backend), chart, continue_with, evt.index, ids, evt.index
 
 
 @show_errors
@@ -394,6 +393,8 @@ def build_text_tab() -> None:
                     with gr.Row():
                         continue_with = gr.Dropdown([], label="Continue from that token with", interactive=False, elem_id="text-continue-with", scale=3)
                         continue_button = gr.Button("Continue from here", elem_id="text-continue", scale=1)
+                    with gr.Accordion("Attention: what the model looked at while choosing that token", open=False):
+                        attention = build_attention_view(prompt, model, system_prompt)
                     gr.Markdown("### What the model sees, and what it may say first")
                     tokens = gr.HighlightedText(label="The prompt as tokens (as the model reads it)", color_map={"a": "#c7d2fe", "b": "#fde68a", "special": "#e5e7eb"}, show_inline_category=False, elem_id="text-tokens")
                     chart = gr.Plot(label="Next-token probabilities", elem_id="text-chart")
@@ -439,7 +440,7 @@ def build_text_tab() -> None:
         preprocess=False,
     )
     generation.then(show_reply, reply, reply_tokens, api_visibility="private")
-    reply_tokens.select(show_token, reply, [token_story, token_chart, continue_with, selected], api_visibility="private")
+    reply_tokens.select(show_token, reply, [token_story, token_chart, continue_with, selected, attention.reply_token_ids, attention.token_index], api_visibility="private")
     continuation = continue_button.click(continue_reply, [reply, selected, continue_with], [output, reply], api_visibility="private")
     continuation.then(show_reply, reply, reply_tokens, api_visibility="private")
     stop.click(None, cancels=[generation, continuation])

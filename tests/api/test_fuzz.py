@@ -19,7 +19,8 @@ CHEAP = {"prompt": "a red apple", "backend": "gan", "num_images": 1, "num_seeds"
          "num_inference_steps": 2, "num_frames": 4, "image_backend": "gan", "prompts": ["apple", "a red apple"]}
 CHEAP_BY_ENDPOINT = {"generate_text": {"backend": "local"}, "next_token_distribution": {"backend": "local"},
                      "enhance_prompt": {"backend": "local"}, "temperature_sweep": {"backend": "local", "temperatures": [0.0]},
-                     "chat": {"backend": "local", "messages": [{"role": "user", "content": "Hi"}]}}
+                     "chat": {"backend": "local", "messages": [{"role": "user", "content": "Hi"}]},
+                     "attention": {"reply_token_ids": [504, 3575], "token_index": 1}}
 EXAMPLES_PER_ENDPOINT = int(os.environ.get("FUZZ_EXAMPLES", "12"))  # more for a deeper run by hand
 
 HOSTILE_TEXT = ["x\ud800y", "", " ", "../../../etc/passwd", "/dev/zero", "http://169.254.169.254/latest", "<script>",
@@ -67,7 +68,7 @@ def call(app, endpoint: str, inputs: list) -> tuple[str | None, str]:
 
 NAMED = ["generate_text", "next_token_distribution", "generate_image", "generate_video", "compare_prompts",
          "enhance_prompt", "words_that_mattered", "temperature_sweep", "step", "token_probabilities",
-         "nearest_tokens", "embedding_map", "chat"]
+         "nearest_tokens", "embedding_map", "chat", "attention"]
 
 
 @pytest.mark.parametrize("endpoint", NAMED)
