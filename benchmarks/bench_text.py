@@ -27,6 +27,8 @@ from playground.text.sampling import SamplingSettings
 
 PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
 NEW_TOKENS = 128
+STEP_REPLY_TOKENS = 200  # the reply whose recorded steps and attention are timed
+STEPS_TIMED = 20
 REPEATS = 3
 # llama.cpp on the same GGUF, measured earlier on this 2-core machine type: used when llama-cpp-python is absent.
 LLAMA_CPP_TOKENS_PER_S = 138.0
@@ -108,6 +110,52 @@ def llama_cpp(gguf: Path, prompt_ids: list[int]) -> tuple[float, float] | None:
     return statistics.median(firsts), statistics.median(rates)
 
 
+def visible_loop() -> tuple[float, float, float, int, float, float]:
+    """What showing the loop costs: a sampled reply with every token's step recorded (the app's path) against a bare
+    loop over the same tokens (the model, the sampling distribution, nothing kept); the attention of its last token;
+    and a Step with its chart (the first one reads the prompt; later ones reuse the kept state)."""
+    from playground import text
+    from playground.text.attention import attention_weights
+    from playground.text.sampling import penalize_repetition, sampling_probabilities
+    from playground.ui.text import _chart
+
+    settings = SamplingSettings(temperature=0.7, top_p=0.9, repetition_penalty=1.1, seed=1, max_new_tokens=STEP_REPLY_TOKENS)
+    lm = local.load_model(config.DEFAULT_TEXT_MODEL)
+    prompt_ids = local.input_ids(lm, local.chat_messages(PROMPT, ""))
+    app_s, bare_s = [], []
+    for _ in range(REPEATS):
+        begin = time.perf_counter()
+        stream = text.stream_text(PROMPT, "local", "", "", settings)
+        stream.text()
+        app_s.append(time.perf_counter() - begin)
+        reply = [s.token.token_id for s in stream.steps]
+        begin = time.perf_counter()
+        with torch.inference_mode():
+            cache = DynamicCache(config=lm.model.config)
+            logits = lm.model(prompt_ids[None], past_key_values=cache).logits[0, -1].float()
+            for index, token in enumerate(reply):
+                previous = torch.cat([prompt_ids, torch.tensor(reply[:index], dtype=torch.long)])
+                sampling_probabilities(penalize_repetition(logits, previous, settings.repetition_penalty), settings)
+                logits = lm.model(torch.tensor([[token]]), past_key_values=cache).logits[0, -1].float()
+        bare_s.append(time.perf_counter() - begin)
+    attention_s = statistics.median(
+        timed(lambda: attention_weights(PROMPT, reply, len(reply) - 1, config.DEFAULT_TEXT_MODEL, ""))[0] for _ in range(REPEATS)
+    )
+
+    def one_step(ids: list[int]) -> list[int]:
+        step = text.step(PROMPT, "", "", settings, ids)
+        _chart(step.step.candidates, settings.temperature, settings.top_p, "step", step.step.token.token_id)
+        return ids + [step.step.token.token_id]
+
+    ids = []
+    first_step, ids = timed(lambda: one_step([]))
+    steps = []
+    for _ in range(STEPS_TIMED):
+        seconds, ids = timed(lambda ids=ids: one_step(ids))
+        steps.append(seconds)
+    return statistics.median(app_s), statistics.median(bare_s), attention_s, len(reply), first_step, statistics.median(steps)
+
+
 def perplexity(model, ids: torch.Tensor, one_token_at_a_time: bool = False) -> float:
     """exp(mean negative log-likelihood) of the fixed text: in one pass (as a prompt is read), or
     token by token through the cache (as generation runs)."""
@@ -145,6 +193,14 @@ def main() -> None:
     print(f"\nratio app / bare fp32 decode:      {app_rate / bare_rate:5.2f}x")
     print(f"ratio app / llama.cpp decode:      {app_rate / cpp_rate:5.2f}x   goal >= 0.8x")
     print(f"first token:                       {app_first * 1000:5.0f} ms  goal <= 100 ms")
+    app_s, bare_s, attention_s, reply_tokens, first_step, step_s = visible_loop()
+    print(f"\nthe loop made visible, a sampled reply of {reply_tokens} tokens:")
+    print(f"  bare loop over the same tokens:     {bare_s:6.2f} s")
+    print(f"  app path, every step recorded:      {app_s:6.2f} s   +{100 * (app_s / bare_s - 1):.1f} %")
+    print(f"  attention of its last token:        {attention_s:6.2f} s   +{100 * attention_s / bare_s:.1f} %")
+    print(f"  recorded steps + attention:                    +{100 * ((app_s + attention_s) / bare_s - 1):.1f} %  goal <= 20 %")
+    print(f"  a Step with its chart: {step_s * 1000:.0f} ms (median of {STEPS_TIMED}; goal <= 150 ms), the first "
+          f"(reads the prompt): {first_step * 1000:.0f} ms")
     print(f"\nperplexity on {text_ids.shape[1]} tokens, bare fp32: {bare_ppl:.3f}")
     for label, value in (("app, prompt pass", app_prompt_ppl), ("app, token by token", app_decode_ppl)):
         print(f"  {label:22}{value:8.3f}   change {100 * (value / bare_ppl - 1):+.2f} %  (limit 2 %)")

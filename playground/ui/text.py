@@ -47,7 +47,14 @@ probabilities add up to p (the dashed line marks where it cuts). **Repetition pe
 scores of tokens already in the text (the chart shows the first step, before that penalty).
 
 **Seed.** Drawing a token is random, but a seed fixes the random numbers: the same seed and settings give
-the same text at any temperature.
+the same text at any temperature. Here the number that draws token *n* depends only on the seed and *n*: the
+tokens, most likely first, share the range 0–1 by their probabilities, and the token whose band holds the number
+is taken. That is why *Step by step* makes exactly the text Generate makes.
+
+**Every step, visible.** After a reply, each token is coloured by the probability it was drawn with: click one
+to see its step, and continue from there with another candidate to see what that single choice changed.
+*Step by step* runs the loop one token at a time; *Chat* keeps a conversation (the model reads every earlier turn
+each time); *Embeddings* shows the vectors the model starts from.
 """
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.embedded
 # Cheap valid values where an endpoint's own defaults would take long; every other parameter keeps its default
 CHEAP = {"prompt": "a red apple", "backend": "gan", "num_images": 1, "num_seeds": 1, "max_new_tokens": 2,
          "num_inference_steps": 2, "num_frames": 4, "image_backend": "gan", "prompts": ["apple", "a red apple"]}
-CHEAP_BY_ENDPOINT = {"generate_text": {"backend": "local"}, "next_token_distribution": {"backend": "local"},
+CHEAP_BY_ENDPOINT = {"generate_text": {"backend": "local"}, "token_probabilities": {"backend": "local"}, "next_token_distribution": {"backend": "local"},
                      "enhance_prompt": {"backend": "local"}, "temperature_sweep": {"backend": "local", "temperatures": [0.0]},
                      "chat": {"backend": "local", "messages": [{"role": "user", "content": "Hi"}]},
                      "attention": {"reply_token_ids": [504, 3575], "token_index": 1}}

@@ -181,6 +181,10 @@ def test_clicking_a_token_of_a_reply_shows_the_candidates_of_its_step(page):
 
     expect(page.locator("#text-token-story")).to_contain_text("Token 3:")
     page.locator("#text-token-chart img").wait_for()
+    page.get_by_text("Attention: what the model looked at while choosing that token").click()
+    page.locator("#attention-show").click()
+    expect(page.locator("#attention-strip .token").first).to_be_visible(timeout=60_000)
+    assert page.locator("#attention-strip .token").count() > 20  # the prompt in its chat format, then two reply tokens
     page.locator("#text-continue").click()
     deadline = time.monotonic() + 60
     before = output_of(page)
