@@ -151,8 +151,10 @@ def _token_strip(steps: list[TokenStep]) -> list[tuple[str, str]]:
     return [(s.token.token, _probability_band(s.probability)) for s in steps]
 
 
-def show_reply(reply: Reply | None) -> list[tuple[str, str]] | None:
-    """The finished reply as tokens, for the token view."""
+def show_reply(reply: Reply | None) -> list[tuple[str, str | None]] | None:
+    """The finished reply as tokens, for the token view (or why a server's reply cannot be shown so)."""
+    if reply is not None and not reply.steps and reply.backend != "local":
+        return [("(the server returned no log-probabilities for this reply, so its tokens cannot be shown)", None)]
     return None if reply is None else _token_strip(reply.steps)
 
 

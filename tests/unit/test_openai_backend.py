@@ -97,6 +97,36 @@ def test_streamed_text_from_the_server_equals_the_local_backend(v1_url, tiny_mod
     assert remote.finish_reason in ("stop", "length")
 
 
+def test_each_token_of_a_server_reply_carries_the_servers_probabilities(v1_url, tiny_model_dir):
+    settings = SamplingSettings(temperature=1.0, seed=5, max_new_tokens=10, repetition_penalty=1.3)
+    remote = openai_api.stream_chat(chat_messages("hello the cat", ""), str(tiny_model_dir), settings, v1_url, KEY)
+    remote.text()
+    here = local.stream_text("hello the cat", str(tiny_model_dir), "", settings)
+    here.text()
+
+    assert [s.token.token for s in remote.steps] == [s.token.token for s in here.steps]
+    assert [s.probability for s in remote.steps] == pytest.approx([s.token.probability for s in here.steps], rel=1e-5)
+    assert [c.token for c in remote.steps[0].candidates] == [c.token for c in here.steps[0].candidates][: openai_api.SERVER_TOP_LOGPROBS]
+    assert all(s.number is None for s in remote.steps)  # a server does not say what drew its tokens
+
+
+def test_a_server_that_refuses_logprobs_still_answers_and_the_token_view_says_so(v1_url, tiny_model_dir, monkeypatch):
+    from playground.ui.text import Reply, show_reply
+
+    def refuse(request):
+        if request.logprobs:
+            raise ValueError("logprobs are not supported here")
+
+    monkeypatch.setattr(openai_server.ChatRequest, "top_logprobs_count", refuse)
+    settings = SamplingSettings(temperature=1.0, seed=5, max_new_tokens=6)
+    remote = openai_api.stream_chat(chat_messages("hello the cat", ""), str(tiny_model_dir), settings, v1_url, KEY)
+
+    assert remote.text() == local.stream_text("hello the cat", str(tiny_model_dir), "", settings).text()
+    assert remote.steps == []
+    [(note, _)] = show_reply(Reply("hello the cat", "", "openai", str(tiny_model_dir), settings, remote.steps))
+    assert "returned no log-probabilities" in note
+
+
 def test_a_conversation_through_the_server_gets_the_local_backends_reply(v1_url, tiny_model_dir):
     conversation = [{"role": "user", "content": "hello the cat"}, {"role": "assistant", "content": "the red apple"},
                     {"role": "user", "content": "what colour is the sky?"}]
