@@ -135,6 +135,7 @@ def _backend_changed(backend: str):
 
 def build_text_tab() -> None:
     """Lay out the Text tab inside the current Blocks context and wire its events."""
+    defaults = SamplingSettings()
     with gr.Row():
         with gr.Column(scale=2):
             backend = gr.Radio(list(text.BACKENDS), value="local", label="Backend", info="local: a model on this machine · openai: the OpenAI API or a compatible server")
@@ -148,14 +149,14 @@ def build_text_tab() -> None:
                 generate = gr.Button("Generate", variant="primary", elem_id="text-generate")
                 stop = gr.Button("Stop", variant="stop", elem_id="text-stop")
                 explain = gr.Button("Next token", elem_id="text-explain")
-            temperature = gr.Slider(0, config.MAX_TEMPERATURE, value=0.7, step=0.05, label="Temperature", info="0 = greedy; higher = more surprising", elem_id="text-temperature")
+            temperature = gr.Slider(0, config.MAX_TEMPERATURE, value=defaults.temperature, step=0.05, label="Temperature", info="0 = greedy; higher = more surprising", elem_id="text-temperature")
             with gr.Accordion("More sampling settings", open=False):
-                top_p = gr.Slider(0.01, 1, value=1.0, step=0.01, label="Top-p", info="keep the most likely tokens up to this total probability")
-                top_k = gr.Slider(0, config.MAX_TOP_K, value=0, step=1, label="Top-k", info="keep the k most likely tokens; 0 = off")
+                top_p = gr.Slider(0.01, 1, value=defaults.top_p, step=0.01, label="Top-p", info="keep the most likely tokens up to this total probability")
+                top_k = gr.Slider(0, config.MAX_TOP_K, value=defaults.top_k, step=1, label="Top-k", info="keep the k most likely tokens; 0 = off")
                 max_new_tokens = gr.Slider(1, config.MAX_NEW_TOKENS, value=min(200, config.MAX_NEW_TOKENS), step=1, label="Max new tokens")
-                repetition_penalty = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Repetition penalty", info="> 1 discourages repeating")
+                repetition_penalty = gr.Slider(0.5, 2.0, value=defaults.repetition_penalty, step=0.05, label="Repetition penalty", info="> 1 discourages repeating")
                 with gr.Row():
-                    seed = gr.Number(0, precision=0, minimum=0, maximum=config.MAX_SEED, label="Seed", scale=3)
+                    seed = gr.Number(defaults.seed, precision=0, minimum=0, maximum=config.MAX_SEED, label="Seed", scale=3)
                     new_seed = gr.Button("🎲 New seed", scale=1)
             with gr.Accordion("How it works", open=False):
                 gr.Markdown(HOW_IT_WORKS)
@@ -166,7 +167,9 @@ def build_text_tab() -> None:
             chart = gr.Plot(label="Next-token probabilities", elem_id="text-chart")
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Candidates", interactive=False, max_height=300)
             scores = gr.State(None, time_to_live=3600)  # the full-vocabulary logits of this tab, ~200 KB
-    gr.Examples(EXAMPLES["temperature"], inputs=[prompt, temperature, seed], label="Same prompt, different temperatures (same seed): 0 repeats itself, high values wander")
+    example_inputs = [prompt, temperature, top_p, repetition_penalty, seed]
+    gr.Examples(EXAMPLES["temperature"], inputs=example_inputs, label="Same prompt, different temperatures (same seed, top-p 1, no penalty): 0 repeats itself, high values wander")
+    gr.Examples(EXAMPLES["loop"], inputs=example_inputs, label=f"A low temperature can loop; top-p {defaults.top_p:g} and repetition penalty {defaults.repetition_penalty:g} (the defaults) break the loop")
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
