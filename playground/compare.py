@@ -117,8 +117,8 @@ class CompareSettings:
     guidance_scale: float = 3.0
     scheduler: str = image.diffusion.DEFAULT_SCHEDULER
     system_prompt: str = ""
-    temperature: float = 0.7
-    top_p: float = 1.0
+    temperature: float = SamplingSettings.temperature  # the Text tab's defaults
+    top_p: float = SamplingSettings.top_p
     max_new_tokens: int = 60
 
     def __post_init__(self) -> None:
@@ -471,7 +471,8 @@ def expand_prompt(prompt: str, modality: str = "image", backend: str = "local", 
     modality = check_choice("modality", modality, MODALITIES)
     backend = check_choice("backend", backend, text.BACKENDS)
     base_url, api_key = check_endpoint(base_url, api_key)
-    settings = SamplingSettings(temperature=0.0, max_new_tokens=EXPANSION_TOKENS)
+    # no repetition penalty: the detailed prompt repeats the vague one's words ("a face" -> "a smiling ... face")
+    settings = SamplingSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=EXPANSION_TOKENS)
     examples = EXPANSION_EXAMPLES[modality]
     model = text.chosen_model(backend, model)
     if backend == "local":  # small local models follow examples given as earlier turns far better than listed ones

@@ -2,6 +2,8 @@
 the text Generate makes, each token's recorded probability is the one it was drawn with, and a reply can be
 continued from any of its tokens."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -82,7 +84,8 @@ def test_each_recorded_probability_is_the_one_the_token_was_drawn_with(tiny_mode
         assert step.probability == pytest.approx(float(expected[step.token.token_id]), abs=1e-5)
         assert step.probability > 0
         at_one = reference_probabilities(
-            all_logits[len(previous) - 1], previous, SamplingSettings(temperature=1.0, repetition_penalty=settings.repetition_penalty)
+            all_logits[len(previous) - 1], previous,
+            SamplingSettings(temperature=1.0, top_p=1.0, repetition_penalty=settings.repetition_penalty),
         )
         candidates = [c.token_id for c in step.candidates]
         assert [c.probability for c in step.candidates] == pytest.approx(at_one[candidates].tolist(), abs=1e-5)
@@ -92,10 +95,10 @@ def test_each_recorded_probability_is_the_one_the_token_was_drawn_with(tiny_mode
 
 
 def test_a_reply_continued_from_one_of_its_tokens_ends_as_the_whole_reply_did(tiny_model_dir):
-    settings = SamplingSettings(temperature=1.2, seed=11, max_new_tokens=12)
+    settings = SamplingSettings(temperature=1.2, top_p=1.0, repetition_penalty=1.0, seed=11, max_new_tokens=12)
     whole = generated(tiny_model_dir, settings)
     reply = [s.token.token_id for s in whole.steps]
-    continued = generated(tiny_model_dir, SamplingSettings(temperature=1.2, seed=11, max_new_tokens=12 - 5), reply[:5])
+    continued = generated(tiny_model_dir, dataclasses.replace(settings, max_new_tokens=12 - 5), reply[:5])
 
     assert [s.token.token_id for s in continued.steps] == reply[5:]
     lm = local.load_model(str(tiny_model_dir))
@@ -103,7 +106,7 @@ def test_a_reply_continued_from_one_of_its_tokens_ends_as_the_whole_reply_did(ti
 
 
 def test_a_chosen_token_is_taken_instead_of_a_drawn_one(tiny_model_dir):
-    settings = SamplingSettings(temperature=0.8, seed=1)
+    settings = SamplingSettings(temperature=0.8, top_p=1.0, repetition_penalty=1.0, seed=1)
     drawn = text.step(PROMPT, str(tiny_model_dir), "", settings, [])
     other = drawn.step.candidates[3]
 
