@@ -183,12 +183,7 @@ def take_step(
     at_one = torch.softmax(logits, -1)
     at_temperature = temperature_probabilities(logits, settings.temperature)
     count = min(max(settings.top_k, config.DEFAULT_VIEW_CANDIDATES), logits.shape[-1])
-    ids = at_one.topk(count).indices.tolist()
-    texts = decode(ids + [token])
-
-    def candidate(i: int, text: str) -> Candidate:
-        return Candidate(text, float(at_one[i]), float(at_temperature[i]), bool(probabilities[i] > 0), i)
-
-    return TokenStep(
-        candidate(token, texts[-1]), float(probabilities[token]), number, [candidate(i, t) for i, t in zip(ids, texts)]
-    )
+    ids = at_one.topk(count).indices.tolist() + [token]
+    rows = torch.stack([at_one[ids], at_temperature[ids], probabilities[ids]]).T.tolist()  # one copy, not 3 per token
+    candidates = [Candidate(t, one, at_t, drawn > 0, i) for i, t, (one, at_t, drawn) in zip(ids, decode(ids), rows)]
+    return TokenStep(candidates[-1], rows[-1][2], number, candidates[:-1])
