@@ -134,7 +134,7 @@ def visible_loop() -> tuple[float, float, float, int, float, float]:
             cache = DynamicCache(config=lm.model.config)
             logits = lm.model(prompt_ids[None], past_key_values=cache).logits[0, -1].float()
             for index, token in enumerate(reply):
-                previous = torch.cat([prompt_ids, torch.tensor(reply[:index], dtype=torch.long)])
+                previous = torch.tensor(reply[:index], dtype=torch.long)
                 sampling_probabilities(penalize_repetition(logits, previous, settings.repetition_penalty), settings)
                 logits = lm.model(torch.tensor([[token]]), past_key_values=cache).logits[0, -1].float()
         bare_s.append(time.perf_counter() - begin)

@@ -224,7 +224,7 @@ def _decode(lm: LocalModel, ids: torch.Tensor, reply: list[int], settings: Sampl
         if stream.stopped.is_set():
             stream.finish_reason = None  # neither the end of the text nor its length limit
             break
-        taken = take_step(logits, torch.cat([ids, torch.tensor(generated, dtype=torch.long)]), settings, step, decode)
+        taken = take_step(logits, torch.tensor(generated, dtype=torch.long), settings, step, decode)
         token = taken.token.token_id
         if token in lm.stop_ids:
             stream.finish_reason = "stop"
@@ -264,7 +264,7 @@ def step(
     if chosen is not None:
         chosen = check_int("chosen", chosen, 0, len(lm.tokenizer) - 1)
     _, logits = _position(lm, ids, reply, keep=True)
-    taken = take_step(logits, torch.tensor(ids.tolist() + reply), settings, len(reply), _texts(lm), chosen)
+    taken = take_step(logits, torch.tensor(reply, dtype=torch.long), settings, len(reply), _texts(lm), chosen)
     token = taken.token.token_id
     return ReplyStep(taken, token in lm.stop_ids, lm.tokenizer.decode(reply + [token], skip_special_tokens=True))
 

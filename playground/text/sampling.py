@@ -26,7 +26,7 @@ class SamplingSettings:
     top_p: float = 0.9  # keep the smallest set of tokens whose probabilities add up to top_p
     top_k: int = 0  # keep only the k most likely tokens; 0 = no limit
     max_new_tokens: int = 256  # stop after this many generated tokens
-    repetition_penalty: float = 1.1  # > 1 makes tokens already in the text less likely
+    repetition_penalty: float = 1.1  # > 1 makes tokens the reply already holds less likely (the prompt's are not counted)
     seed: int = 0  # same seed + same settings = same text
 
     def __post_init__(self) -> None:

@@ -44,7 +44,7 @@ Move the slider and watch the coloured bars change while the grey ones (T = 1) s
 
 **Top-k** keeps only the k most likely tokens; **top-p** keeps the smallest set of most likely tokens whose
 probabilities add up to p (the dashed line marks where it cuts). **Repetition penalty** > 1 lowers the
-scores of tokens already in the text (the chart shows the first step, before that penalty).
+scores of tokens the reply already holds (not the prompt's: a follow-up question may well repeat a name).
 
 **Seed.** Drawing a token is random, but a seed fixes the random numbers: the same seed and settings give
 the same text at any temperature. Here the number that draws token *n* depends only on the seed and *n*: the
@@ -386,7 +386,7 @@ def build_text_tab() -> None:
                 top_p = gr.Slider(0.01, 1, value=DEFAULTS.top_p, step=0.01, label="Top-p", info="keep the most likely tokens up to this total probability")
                 top_k = gr.Slider(0, config.MAX_TOP_K, value=DEFAULTS.top_k, step=1, label="Top-k", info="keep the k most likely tokens; 0 = off")
                 max_new_tokens = gr.Slider(1, config.MAX_NEW_TOKENS, value=min(200, config.MAX_NEW_TOKENS), step=1, label="Max new tokens")
-                repetition_penalty = gr.Slider(0.5, 2.0, value=DEFAULTS.repetition_penalty, step=0.05, label="Repetition penalty", info="> 1 discourages repeating")
+                repetition_penalty = gr.Slider(0.5, 2.0, value=DEFAULTS.repetition_penalty, step=0.05, label="Repetition penalty", info="> 1 discourages the reply from repeating its own tokens")
                 with gr.Row():
                     seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, maximum=config.MAX_SEED, label="Seed", scale=3)
                     new_seed = gr.Button("🎲 New seed", scale=1)

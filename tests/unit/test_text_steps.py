@@ -79,12 +79,13 @@ def test_each_recorded_probability_is_the_one_the_token_was_drawn_with(tiny_mode
     with torch.no_grad():
         all_logits = lm.model(torch.tensor([prompt_ids + reply])).logits[0].float()
     for index, step in enumerate(stream.steps):
-        previous = prompt_ids + reply[:index]
-        expected = reference_probabilities(all_logits[len(previous) - 1], previous, settings)
+        previous = reply[:index]  # the penalty counts the reply's own tokens
+        position = len(prompt_ids) + index - 1
+        expected = reference_probabilities(all_logits[position], previous, settings)
         assert step.probability == pytest.approx(float(expected[step.token.token_id]), abs=1e-5)
         assert step.probability > 0
         at_one = reference_probabilities(
-            all_logits[len(previous) - 1], previous,
+            all_logits[position], previous,
             SamplingSettings(temperature=1.0, top_p=1.0, repetition_penalty=settings.repetition_penalty),
         )
         candidates = [c.token_id for c in step.candidates]
@@ -165,7 +166,7 @@ def test_the_embedded_model_records_the_probabilities_it_draws_with(embedded_mod
     cache = DynamicCache(config=lm.model.config)
     with torch.inference_mode():
         logits = lm.model(torch.tensor([prompt_ids]), past_key_values=cache).logits[0, -1].float()
-        previous = list(prompt_ids)
+        previous = []  # the penalty counts the reply's own tokens
         for step in stream.steps:
             expected = reference_probabilities(logits, previous, settings)
             # tokens of equal score are interchangeable at a cut-off (penalised scores do tie): either may be the kept one
