@@ -413,7 +413,7 @@ def build_text_tab() -> None:
                     with gr.Row():
                         step_button = gr.Button("Step", variant="primary", elem_id="text-step")
                         play_button = gr.Button("▶ Play", elem_id="text-play")
-                        pause_button = gr.Button("⏸ Pause", elem_id="text-pause")
+                        pause_button = gr.Button("Pause", elem_id="text-pause")
                         restart_button = gr.Button("Restart", elem_id="text-restart")
                     step_reply = gr.HighlightedText(label="The reply so far, token by token", color_map=BAND_COLOURS, show_legend=True, show_inline_category=False, elem_id="text-step-reply")
                     step_story = gr.Markdown(elem_id="text-step-story")
