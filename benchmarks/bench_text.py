@@ -119,7 +119,7 @@ def visible_loop() -> tuple[float, float, float, int, float, float]:
     from playground.text.sampling import penalize_repetition, sampling_probabilities
     from playground.ui.text import _chart
 
-    settings = SamplingSettings(temperature=0.7, top_p=0.9, repetition_penalty=1.1, seed=1, max_new_tokens=STEP_REPLY_TOKENS)
+    settings = SamplingSettings(seed=1, max_new_tokens=STEP_REPLY_TOKENS)  # the defaults
     lm = local.load_model(config.DEFAULT_TEXT_MODEL)
     prompt_ids = local.input_ids(lm, local.chat_messages(PROMPT, ""))
     app_s, bare_s = [], []

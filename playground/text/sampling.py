@@ -23,8 +23,8 @@ class SamplingSettings:
     falls into a loop, where T 0.7 alone loops in 2 of 30 (see the README's "Which defaults")."""
 
     temperature: float = 0.7  # 0 = greedy (always the most likely token); higher = flatter distribution
-    top_p: float = 0.9  # keep the smallest set of tokens whose probabilities add up to top_p
-    top_k: int = 0  # keep only the k most likely tokens; 0 = no limit
+    top_p: float = 1.0  # keep the smallest set of tokens whose probabilities add up to top_p
+    top_k: int = 40  # keep only the k most likely tokens; 0 = no limit
     max_new_tokens: int = 256  # stop after this many generated tokens
     repetition_penalty: float = 1.1  # > 1 makes tokens the reply already holds less likely (the prompt's are not counted)
     seed: int = 0  # same seed + same settings = same text

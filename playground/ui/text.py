@@ -427,9 +427,9 @@ def build_text_tab() -> None:
             reply = gr.State(None, time_to_live=3600)  # the last reply's steps, for the token view
             selected = gr.State(None)  # the index of the token selected in the reply
             stepping = gr.State(None, time_to_live=3600)
-    example_inputs = [prompt, temperature, top_p, repetition_penalty, seed]
-    gr.Examples(EXAMPLES["temperature"], inputs=example_inputs, label="Same prompt, different temperatures (same seed, top-p 1, no penalty): 0 repeats itself, high values wander")
-    gr.Examples(EXAMPLES["loop"], inputs=example_inputs, label=f"A low temperature can loop; top-p {DEFAULTS.top_p:g} and repetition penalty {DEFAULTS.repetition_penalty:g} (the defaults) break the loop")
+    example_inputs = [prompt, temperature, top_p, top_k, repetition_penalty, seed]
+    gr.Examples(EXAMPLES["temperature"], inputs=example_inputs, label="Same prompt, different temperatures (same seed, no top-p, top-k or penalty): 0 repeats itself, high values wander")
+    gr.Examples(EXAMPLES["loop"], inputs=example_inputs, label=f"A low temperature can loop; top-k {DEFAULTS.top_k} and repetition penalty {DEFAULTS.repetition_penalty:g} (the defaults) break the loop")
 
     backend.change(_backend_changed, backend, [model, openai_settings], api_visibility="private")
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")

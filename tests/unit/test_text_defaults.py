@@ -39,14 +39,14 @@ def test_the_loop_rule_flags_a_looping_reply_and_passes_a_normal_one():
 
 
 @pytest.mark.embedded
-def test_the_loop_example_loops_and_the_default_top_p_and_penalty_break_it(embedded_model, one_torch_thread):
-    (prompt, temperature, top_p, penalty, seed), (prompt_2, temperature_2, *defaults, seed_2) = EXAMPLES["loop"]
-    assert (prompt_2, temperature_2, seed_2) == (prompt, temperature, seed)
-    assert defaults == [SamplingSettings().top_p, SamplingSettings().repetition_penalty]
+def test_the_loop_example_loops_and_the_default_top_k_and_penalty_break_it(embedded_model, one_torch_thread):
+    (prompt, temperature, top_p, top_k, penalty, seed), (prompt_2, temperature_2, top_p_2, *defaults, seed_2) = EXAMPLES["loop"]
+    assert (prompt_2, temperature_2, top_p_2, seed_2) == (prompt, temperature, top_p, seed)
+    assert defaults == [SamplingSettings().top_k, SamplingSettings().repetition_penalty]
 
-    def reply(top_p: float, repetition_penalty: float) -> str:
-        settings = SamplingSettings(temperature, top_p, 0, NEW_TOKENS, repetition_penalty, seed)
+    def reply(top_k: int, repetition_penalty: float) -> str:
+        settings = SamplingSettings(temperature, top_p, top_k, NEW_TOKENS, repetition_penalty, seed)
         return text.stream_text(prompt, "local", embedded_model, config.DEFAULT_SYSTEM_PROMPT, settings).text()
 
-    assert loops(reply(top_p, penalty))
+    assert loops(reply(top_k, penalty))
     assert not loops(reply(*defaults))

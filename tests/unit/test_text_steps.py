@@ -50,7 +50,7 @@ def reference_probabilities(logits: torch.Tensor, previous: list[int], settings:
     probabilities = torch.softmax(logits / settings.temperature, -1)
     ordered, order = probabilities.sort(descending=True)
     if settings.top_k:
-        ordered = torch.where(ordered >= ordered[settings.top_k - 1], ordered, 0.0)
+        ordered = torch.where(ordered >= ordered[min(settings.top_k, len(ordered)) - 1], ordered, 0.0)
     ordered = ordered / ordered.sum()
     keep = (ordered > 0) & ((ordered.cumsum(-1) - ordered) < settings.top_p)
     kept = torch.zeros_like(probabilities)
