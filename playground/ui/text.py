@@ -300,12 +300,15 @@ def token_probabilities(
     seed: int = DEFAULTS.seed,
     base_url: str = "",
     api_key: str = "",
+    reply_token_ids: list[int] = [],  # noqa: B006 - never mutated; gr.api reads the default for the API page
 ) -> dict:
     """Generate a reply like /generate_text and return it token by token: each token with the probability it was
     drawn with, the random number that drew it, and the candidates of its step (local models); with the openai
-    backend, the server's logprobs at T = 1 (an empty list when the server gives none)."""
+    backend, the server's logprobs at T = 1 (an empty list when the server gives none). With reply_token_ids (local
+    models), continue that reply instead — e.g. its first tokens and another candidate: text and tokens are then
+    what follows, drawn with the numbers the whole reply would have used."""
     settings = SamplingSettings(temperature, top_p, top_k, max_new_tokens, repetition_penalty, seed)
-    stream = text.stream_text(prompt, backend, model, system_prompt, settings, base_url, api_key)
+    stream = text.stream_text(prompt, backend, model, system_prompt, settings, base_url, api_key, reply_token_ids)
     reply = stream.text()
     source = "as drawn" if backend == "local" else "the server's logprobs at T = 1"
     return {"text": reply, "finish_reason": stream.finish_reason, "probabilities": source, "tokens": [_step_json(s) for s in stream.steps]}
