@@ -28,13 +28,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from playground import config, image, text
 from playground.image import ImageSettings, generate_batch, generate_image, metadata
+from playground.image.pictures import COLOUR_WORDS, pictures_tensor
 from playground.image.scorer import adherence, load_default_scorer
 from playground.image.text_encoder import encode
 from playground.openai_client import check_endpoint
 from playground.text import local
 from playground.text.sampling import SamplingSettings
-from playground.training.emoji_data import COLOUR_WORDS
-from playground.training.evaluate import pictures_tensor
 from playground.validation import check_choice, check_int, check_range, check_text
 
 MODALITIES = ("image", "text")

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from playground import config
+from playground.image.pictures import BACKGROUND
 from playground.training import emoji_data
 from playground.validation import check_choice
 from playground.video.motions import MOTIONS, poses
@@ -66,7 +67,7 @@ def backgrounds(batch: int, size: int, generator: torch.Generator) -> torch.Tens
     ramp = ((x * torch.cos(angle) + y * torch.sin(angle)) / 2 ** 0.5 + 1) / 2  # 0 to 1 across the frame
     gradient = first + (second - first) * ramp[:, None]
     plain = first.expand(-1, -1, size, size)
-    grey = torch.full_like(plain, emoji_data.BACKGROUND[0] / 255)
+    grey = torch.full_like(plain, BACKGROUND[0] / 255)
     out = torch.where((kind < IMAGE_BACKGROUND_SHARE)[:, None, None, None], grey, gradient)
     plain_share = (kind >= IMAGE_BACKGROUND_SHARE) & (kind < IMAGE_BACKGROUND_SHARE + PLAIN_BACKGROUND_SHARE)
     return torch.where(plain_share[:, None, None, None], plain, out)

@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from playground import config
+from playground.image.pictures import BACKGROUND, COLOUR_WORDS
 from playground.validation import check_choice, check_int
 
 # The packages, pinned so that a rebuild gives the same dataset.
@@ -47,7 +48,6 @@ PACKAGE_FILES = {
 EXTRACTED_MARKER = ".extracted"
 
 IMAGE_SIZES = (32, 64)  # output sizes in pixels; the source images are 64 px
-BACKGROUND = (240, 240, 240)  # plain light grey: white emoji keep their outline visible
 SPLITS = ("train", "heldout")
 HELDOUT_PERCENT = 10  # share of emoji (not images) held out for evaluation
 MAX_TAGS = 3  # tags added to the most detailed caption
@@ -57,7 +57,6 @@ MAX_LIMIT = 100_000  # --limit is a number of emoji; far above the ~1 900 that e
 
 # Colour words: each opaque pixel gets one word by the HSV rules in _pixel_colours, and an
 # emoji is described by the words that cover at least MIN_COLOUR_SHARE of its opaque pixels.
-COLOUR_WORDS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey")
 MIN_COLOUR_SHARE = 0.2
 MAX_COLOURS = 2
 OPAQUE_ALPHA = 128  # pixels below this alpha are anti-aliased edges or background, not colour

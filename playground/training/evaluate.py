@@ -24,7 +24,8 @@ from playground.image import ImageSettings, generate_batch, generate_image
 from playground.image.scorer import adherence, frechet_distance, load_default_scorer
 from playground.image.text_encoder import encode
 from playground.training.captioned import load_captioned
-from playground.training.emoji_data import BACKGROUND, colour_words
+from playground.image.pictures import BACKGROUND, pictures_tensor
+from playground.training.emoji_data import colour_words
 
 CAPTION_LEVEL = 2  # "a red apple": colour words and name
 COLOUR_PROMPTS = {"a red apple": "red", "a green apple": "green", "a blue heart": "blue", "a yellow banana": "yellow"}
@@ -37,10 +38,6 @@ def picture_colours(picture: np.ndarray) -> list[str]:
     background = np.abs(picture.astype(int) - np.array(BACKGROUND)).max(axis=-1) <= BACKGROUND_TOLERANCE
     alpha = np.where(background, 0, 255).astype(np.uint8)
     return colour_words(np.dstack([picture, alpha]))
-
-
-def pictures_tensor(pictures: list) -> torch.Tensor:
-    return torch.from_numpy(np.stack([np.asarray(p.convert("RGB")) for p in pictures])).permute(0, 3, 1, 2).float() / 255
 
 
 def generate_for(settings: ImageSettings, captions: list[str]) -> torch.Tensor:

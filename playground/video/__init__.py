@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 from playground import config, registry
 from playground.image import ImageSettings, generate_batch
-from playground.training.emoji_data import BACKGROUND
+from playground.image.pictures import BACKGROUND
 from playground.validation import check_choice, check_int, check_text
 from playground.video.convlstm import GateActivity, Sequencer, load_sequencer, rollout
 from playground.video.motions import MOTIONS, find_motion

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from playground.image.pictures import BACKGROUND
 from playground.training import emoji_data
 from playground.training.emoji_data import (
     DATA_PACKAGE,
@@ -174,7 +175,7 @@ def test_written_splits_load_back_as_uint8_arrays_of_the_requested_size(roots, t
         assert loaded.records == splits[split].records
         assert np.array_equal(loaded.images, splits[split].images)
     train = load_split(tmp_path / "out", "train")
-    assert tuple(train.images[0, 0, 0]) == emoji_data.BACKGROUND  # a transparent corner shows the background
+    assert tuple(train.images[0, 0, 0]) == BACKGROUND  # a transparent corner shows the background
     with pytest.raises(ValueError, match="split must be one of 'train', 'heldout', got 'test'"):
         load_split(tmp_path / "out", "test")
 

@@ -9,7 +9,8 @@ from playground import config
 from playground.image import ImageSettings, generate_image
 from playground.image.scorer import adherence, load_default_scorer
 from playground.image.text_encoder import encode
-from playground.training.evaluate import COLOUR_PROMPTS, picture_colours, pictures_tensor
+from playground.image.pictures import pictures_tensor
+from playground.training.evaluate import COLOUR_PROMPTS, picture_colours
 
 pytestmark = pytest.mark.embedded
 BACKENDS = {"gan": {}, "diffusion": {"num_inference_steps": 20}}
