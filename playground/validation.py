@@ -41,11 +41,11 @@ def check_int(name: str, value: object, low: int, high: int) -> int:
     return int(number)
 
 
-def check_token_ids(name: str, value: object, vocabulary: int, max_tokens: int) -> list[int]:
-    """A non-empty list of at most max_tokens token ids, each in [0, vocabulary)."""
-    if not isinstance(value, list):
+def check_token_ids(name: str, value: object, vocabulary: int, max_tokens: int, *, required: bool = True) -> list[int]:
+    """A list (or tuple) of at most max_tokens token ids, each in [0, vocabulary); empty only when not required."""
+    if not isinstance(value, list | tuple):
         raise ValueError(f"{name} must be a list of token ids, got {json_type(value)}")
-    if not value:
+    if required and not value:
         raise ValueError(f"{name} must not be empty")
     if len(value) > max_tokens:
         raise ValueError(f"{name} holds {len(value)} tokens, the limit is {max_tokens}")

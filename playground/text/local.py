@@ -22,7 +22,7 @@ from playground.hub import first_line, hub_source
 from playground.text import fast_llama
 from playground.text.sampling import NextTokenScores, SamplingSettings, TokenStep, take_step
 from playground.text.stream import TextStream, chat_messages
-from playground.validation import check_int, check_offered_model, check_text, json_type
+from playground.validation import check_int, check_offered_model, check_text, check_token_ids
 
 
 @dataclass
@@ -116,11 +116,20 @@ def token_strip(lm: LocalModel, ids: list[int]) -> list[tuple[str, bool]]:
     return [(lm.tokenizer.decode([i]), i in special) for i in ids]
 
 
-def _prepare(messages: list[dict[str, str]], model: str, new_tokens: int) -> tuple[LocalModel, torch.Tensor]:
+def _prepare(
+    messages: list[dict[str, str]], model: str, new_tokens: int, reply_token_ids: Sequence[int] = ()
+) -> tuple[LocalModel, torch.Tensor, list[int]]:
+    """The loaded model, the conversation's token ids and the checked reply begun earlier (from a step or a
+    generation's tokens), refused when they and new_tokens exceed the model's context."""
     lm = load_model(model)
     ids = input_ids(lm, messages)
-    _check_context(lm, len(ids), new_tokens)
-    return lm, ids
+    reply = check_token_ids("reply_token_ids", reply_token_ids, len(lm.tokenizer), config.MAX_NEW_TOKENS, required=False)
+    if len(ids) + len(reply) + new_tokens > lm.context_length:
+        raise ValueError(
+            f"prompt is too long for {lm.name}: {len(ids) + len(reply)} tokens + max_new_tokens {new_tokens} "
+            f"exceed its context of {lm.context_length} tokens"
+        )
+    return lm, ids, reply
 
 
 def stream_text(
@@ -130,35 +139,15 @@ def stream_text(
     return stream_chat(chat_messages(prompt, system_prompt), model, settings)
 
 
-def check_reply_ids(lm: LocalModel, reply_token_ids: object) -> list[int]:
-    """Token ids of a reply begun earlier (from a step or a generation's tokens): whole numbers in the vocabulary."""
-    if not isinstance(reply_token_ids, list | tuple):
-        raise ValueError(f"reply_token_ids must be a list of token ids, got {json_type(reply_token_ids)}")
-    if len(reply_token_ids) > config.MAX_NEW_TOKENS:
-        raise ValueError(f"reply_token_ids has {len(reply_token_ids)} tokens, the limit is {config.MAX_NEW_TOKENS}")
-    vocabulary = len(lm.tokenizer) - 1
-    return [check_int(f"reply_token_ids[{i}]", token, 0, vocabulary) for i, token in enumerate(reply_token_ids)]
-
-
 def stream_chat(
     messages: list[dict[str, str]], model: str, settings: SamplingSettings, reply_token_ids: Sequence[int] = ()
 ) -> TextStream:
     """Generate the next turn of a checked conversation, or continue the reply begun with reply_token_ids (the
     stream then holds the new text only). stream.steps records every token's step as it streams."""
-    lm, ids = _prepare(messages, model, settings.max_new_tokens)
-    reply = check_reply_ids(lm, reply_token_ids)
-    _check_context(lm, len(ids) + len(reply), settings.max_new_tokens)
+    lm, ids, reply = _prepare(messages, model, settings.max_new_tokens, reply_token_ids)
     stream = TextStream(iter(()), prompt_tokens=len(ids))
     stream.pieces = _decode(lm, ids, reply, settings, stream)
     return stream
-
-
-def _check_context(lm: LocalModel, tokens: int, new_tokens: int) -> None:
-    if tokens + new_tokens > lm.context_length:
-        raise ValueError(
-            f"prompt is too long for {lm.name}: {tokens} tokens + max_new_tokens {new_tokens} "
-            f"exceed its context of {lm.context_length} tokens"
-        )
 
 
 def _texts(lm: LocalModel) -> Callable[[list[int]], list[str]]:
@@ -198,9 +187,10 @@ def _forward(lm: LocalModel, ids: list[int], cache: DynamicCache) -> torch.Tenso
 def _position(lm: LocalModel, ids: torch.Tensor, reply: list[int], keep: bool = False) -> tuple[DynamicCache, torch.Tensor]:
     """The cache and next-token logits after the prompt and the reply so far, computed as generation computes them
     (the prompt at once, then one token at a time: fast_llama's two paths round differently), so a step or a
-    continuation sees exactly the numbers Generate saw. With keep, a kept state is reused and the result kept."""
+    continuation sees exactly the numbers Generate saw. A kept state of a prefix is reused (continuing from a token
+    right after a step runs one token); with keep, the result is kept for the next step."""
     sequence = ids.tolist() + reply
-    found = _kept.take(lm.name, sequence) if keep else None
+    found = _kept.take(lm.name, sequence)
     if found is None or found[0] < len(ids):
         cache = DynamicCache(config=lm.model.config)
         done, logits = len(ids), _forward(lm, ids.tolist(), cache)
@@ -258,9 +248,7 @@ def step(
 ) -> ReplyStep:
     """One turn of the generation loop after the reply so far: the same step Generate takes there with the same seed
     and settings (chosen: take that token id instead of drawing one)."""
-    lm, ids = _prepare(messages, model, 1)
-    reply = check_reply_ids(lm, reply_token_ids)
-    _check_context(lm, len(ids) + len(reply), 1)
+    lm, ids, reply = _prepare(messages, model, 1, reply_token_ids)
     if chosen is not None:
         chosen = check_int("chosen", chosen, 0, len(lm.tokenizer) - 1)
     _, logits = _position(lm, ids, reply, keep=True)
@@ -272,7 +260,7 @@ def step(
 @torch.inference_mode()
 def next_token_scores(prompt: str, model: str = config.DEFAULT_TEXT_MODEL, system_prompt: str = "") -> NextTokenScores:
     """The model's scores for the first token of its reply, over the whole vocabulary."""
-    lm, ids = _prepare(chat_messages(prompt, system_prompt), model, 1)
+    lm, ids, _ = _prepare(chat_messages(prompt, system_prompt), model, 1)
     logits = lm.model(ids[None].to(config.DEVICE)).logits[0, -1].float().cpu()
     sorted_logits, order = logits.sort(descending=True)
     return NextTokenScores(

@@ -87,7 +87,11 @@ def penalize_repetition(logits: torch.Tensor, previous_ids: torch.Tensor, penalt
 
 def sampling_probabilities(logits: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
     """The distribution the next token is drawn from: temperature, then top-k, then top-p, renormalised."""
-    probabilities = temperature_probabilities(logits, settings.temperature)
+    return truncated_distribution(temperature_probabilities(logits, settings.temperature), settings)
+
+
+def truncated_distribution(probabilities: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
+    """A distribution at the temperature cut to its top-k, then to its top-p nucleus, and renormalised."""
     if settings.top_k > 0:
         kth = probabilities.topk(min(settings.top_k, probabilities.shape[-1]), dim=-1).values[..., -1:]
         probabilities = torch.where(probabilities >= kth, probabilities, 0.0)
@@ -144,7 +148,7 @@ def next_token_distribution(scores: NextTokenScores, temperature: float, top_k: 
     count = min(settings.top_k or config.DEFAULT_VIEW_CANDIDATES, len(scores.tokens))
     at_one = temperature_probabilities(scores.logits, 1.0)
     at_temperature = temperature_probabilities(scores.logits, settings.temperature)
-    may_sample = sampling_probabilities(scores.logits, settings) > 0
+    may_sample = truncated_distribution(at_temperature, settings) > 0
     return [
         Candidate(scores.tokens[i], float(at_one[i]), float(at_temperature[i]), bool(may_sample[i]))
         for i in range(count)
@@ -177,11 +181,11 @@ def take_step(
     decode turns token ids into their texts.
     """
     logits = penalize_repetition(logits.float(), previous_ids, settings.repetition_penalty)
-    probabilities = sampling_probabilities(logits, settings)
+    at_temperature = temperature_probabilities(logits, settings.temperature)
+    probabilities = truncated_distribution(at_temperature, settings)
     number = None if chosen is not None or settings.temperature == 0 else draw_number(settings.seed, step)
     token = chosen if chosen is not None else pick_token(probabilities, number or 0.0)
     at_one = torch.softmax(logits, -1)
-    at_temperature = temperature_probabilities(logits, settings.temperature)
     count = min(max(settings.top_k, config.DEFAULT_VIEW_CANDIDATES), logits.shape[-1])
     ids = at_one.topk(count).indices.tolist() + [token]
     rows = torch.stack([at_one[ids], at_temperature[ids], probabilities[ids]]).T.tolist()  # one copy, not 3 per token

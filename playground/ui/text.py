@@ -282,10 +282,6 @@ def restart_steps():
     return None, [], "", None, None
 
 
-def _step_json(step: TokenStep) -> dict:
-    return asdict(step)
-
-
 @show_errors
 def token_probabilities(
     prompt: str,
@@ -311,7 +307,7 @@ def token_probabilities(
     stream = text.stream_text(prompt, backend, model, system_prompt, settings, base_url, api_key, reply_token_ids)
     reply = stream.text()
     source = "as drawn" if backend == "local" else "the server's logprobs at T = 1"
-    return {"text": reply, "finish_reason": stream.finish_reason, "probabilities": source, "tokens": [_step_json(s) for s in stream.steps]}
+    return {"text": reply, "finish_reason": stream.finish_reason, "probabilities": source, "tokens": [asdict(s) for s in stream.steps]}
 
 
 @show_errors
@@ -333,7 +329,7 @@ def step(
     chosen = check_int("chosen", chosen, -1, config.MAX_SEED)  # the model's vocabulary is checked once it is loaded
     result = text.step(prompt, model, system_prompt, settings, reply_token_ids, None if chosen == -1 else chosen)
     ids = list(reply_token_ids) + [result.step.token.token_id]
-    return _step_json(result.step) | {"ends_reply": result.ends_reply, "reply_text": result.reply_text, "reply_token_ids": ids}
+    return asdict(result.step) | {"ends_reply": result.ends_reply, "reply_text": result.reply_text, "reply_token_ids": ids}
 
 
 @show_errors

@@ -130,13 +130,25 @@ def test_the_next_step_runs_the_model_on_one_token_only(tiny_model_dir, monkeypa
     assert lengths == [1]
 
 
+def test_continuing_from_a_stepped_token_reuses_the_steps_state(tiny_model_dir, monkeypatch):
+    settings = SamplingSettings(temperature=1.0, seed=3, max_new_tokens=2)
+    first = text.step(PROMPT, str(tiny_model_dir), "", settings, [])
+    lengths = []
+    forward = local._forward
+    monkeypatch.setattr(local, "_forward", lambda lm, ids, cache: lengths.append(len(ids)) or forward(lm, ids, cache))
+
+    generated(tiny_model_dir, settings, [first.step.token.token_id])
+
+    assert lengths and all(length == 1 for length in lengths)  # the prompt is not read again
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"reply_token_ids": "1, 2"}, "reply_token_ids must be a list of token ids, got str"),
         ({"reply_token_ids": [3, "x"]}, "reply_token_ids[1] must be a number, got 'x'"),
         ({"reply_token_ids": [3, 10**6]}, "reply_token_ids[1] must be between 0 and {last}, got 1000000"),
-        ({"reply_token_ids": [3] * (config.MAX_NEW_TOKENS + 1)}, f"reply_token_ids has {config.MAX_NEW_TOKENS + 1} tokens, the limit is {config.MAX_NEW_TOKENS}"),
+        ({"reply_token_ids": [3] * (config.MAX_NEW_TOKENS + 1)}, f"reply_token_ids holds {config.MAX_NEW_TOKENS + 1} tokens, the limit is {config.MAX_NEW_TOKENS}"),
         ({"chosen": -2}, "chosen must be between 0 and {last}, got -2"),
         ({"reply_token_ids": [3] * 90}, "prompt is too long for"),
     ],
