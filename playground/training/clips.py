@@ -73,11 +73,10 @@ def backgrounds(batch: int, size: int, generator: torch.Generator) -> torch.Tens
     return torch.where(plain_share[:, None, None, None], plain, out)
 
 
-def render(sprites: torch.Tensor, background: torch.Tensor, centres: torch.Tensor, angles: torch.Tensor,
-           halves: torch.Tensor) -> torch.Tensor:
-    """B x T x 3 x S x S frames: each sprite drawn at its T poses over its background (B x 3 x S x S)."""
+def draw_sprites(sprites: torch.Tensor, centres: torch.Tensor, angles: torch.Tensor, halves: torch.Tensor,
+                 size: int) -> torch.Tensor:
+    """B x T x 4 x size x size: each sprite (premultiplied RGBA) at its T poses on a transparent frame."""
     batch, frames = angles.shape
-    size = background.shape[-1]
     cos, sin = torch.cos(angles), torch.sin(angles)
     # frame point p -> sprite point q = R(-angle) (p - centre) / half, the sprite filling [-1, 1]
     a = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2) / halves[..., None, None]
@@ -85,7 +84,11 @@ def render(sprites: torch.Tensor, background: torch.Tensor, centres: torch.Tenso
     theta = torch.cat([a, b], -1).reshape(batch * frames, 2, 3)
     grid = F.affine_grid(theta, [batch * frames, 4, 2 * size, 2 * size], align_corners=False)
     source = sprites[:, None].expand(-1, frames, -1, -1, -1).reshape(batch * frames, 4, *sprites.shape[-2:])
-    drawn = F.avg_pool2d(F.grid_sample(source, grid, align_corners=False), 2).reshape(batch, frames, 4, size, size)
+    return F.avg_pool2d(F.grid_sample(source, grid, align_corners=False), 2).reshape(batch, frames, 4, size, size)
+
+
+def compose(drawn: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
+    """B x T x 3 x S x S frames: sprites drawn by draw_sprites over their backgrounds (B x 3 x S x S)."""
     return (drawn[:, :, :3] + background[:, None] * (1 - drawn[:, :, 3:])).clamp(0, 1)
 
 
@@ -93,6 +96,11 @@ def render(sprites: torch.Tensor, background: torch.Tensor, centres: torch.Tenso
 class ClipBatch:
     frames: torch.Tensor  # B x T x 3 x S x S in [0, 1]
     motions: torch.Tensor  # B, index into MOTIONS
+    centres: torch.Tensor  # B x T x 2: the sprites' true poses, as motions.poses gives them
+    angles: torch.Tensor  # B x T
+    halves: torch.Tensor  # B x T
+    alpha: torch.Tensor  # B x 1 x S x S: the sprite's coverage in frame 0 (what a matte should find)
+    background: torch.Tensor  # B x 3 x S x S
 
 
 def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
@@ -111,8 +119,9 @@ def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, 
         rows = motions == index
         if rows.any():
             centres[rows], angles[rows], halves[rows] = poses(name, centre[rows], half[rows], num_frames)
-    frames = render(chosen, backgrounds(batch, size, generator), centres, angles, halves)
-    return ClipBatch(frames, motions)
+    background = backgrounds(batch, size, generator)
+    drawn = draw_sprites(chosen, centres, angles, halves, size)
+    return ClipBatch(compose(drawn, background), motions, centres, angles, halves, drawn[:, 0, 3:], background)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,17 @@
 """Train the ConvLSTM video model on synthetic emoji clips (see playground.video.convlstm and training.clips).
 
-    python -m playground.training.video --out DIR [--steps 4000 --batch-size 16 --frames 20 --threads 1]
+    python -m playground.training.video --out DIR [--steps 3000 --batch-size 16 --frames 33 --threads 1]
 
-Each batch is a fresh set of clips. The model reads 1 to 4 real frames (the context), then rolls
-out the rest of the clip on its own, each made frame being its next input, exactly as in the app;
-the loss is the mean absolute error of the made frames, back-propagated through the whole rollout.
-The log also prints the same error for copying the last real frame, the baseline to beat. The
-exported model is an exponential moving average of the trained one.
+Each batch is a fresh set of clips. The model takes the first frame apart (sprite, background, pivot)
+and rolls out the rest of the clip on its own, each made frame being its next input, exactly as in
+the app. The loss, back-propagated through the whole rollout, has three parts:
+- the matte: the sprite's alpha and pivot in the first frame, against the ones the clip was drawn with;
+- the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
+  pixels (angle and size as the pixels they move at the sprite's edge);
+- the pictures: the mean absolute error of the made frames.
+A curriculum lengthens the clips from 9 frames to --frames over the first half of the run, so the
+LSTM first learns a step, then to keep count over long videos. The exported model is an exponential
+moving average of the trained one.
 """
 
 import sys
@@ -16,56 +21,78 @@ import torch
 
 from playground import config
 from playground.training import loop
-from playground.training.clips import load_sprites, random_clips
+from playground.training.clips import ClipBatch, load_sprites, random_clips
 from playground.video.convlstm import Sequencer, SequencerConfig, rollout, save_sequencer
 
-EMA_DECAY = 0.998
-MAX_CONTEXT = 4  # real frames read before the rollout, drawn from 1 to this
+EMA_DECAY = 0.995
 GRADIENT_CLIP = 1.0
+FIRST_FRAMES = 9  # clip length at the start of the curriculum
+PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1)
 
 
-def rollout_error(model: Sequencer, frames: torch.Tensor, motions: torch.Tensor, context: int) -> torch.Tensor:
-    """Mean absolute error of the frames the model makes after reading `context` real ones."""
-    made = torch.stack([frame for frame, _ in rollout(model, frames[:, :context], motions, frames.shape[1] - context)], 1)
-    return (made - frames[:, context:]).abs().mean()
+def true_pose(clips: ClipBatch) -> torch.Tensor:
+    """B x T x 4: each frame's pose relative to frame 0, in Step.pose's terms (shift, angle, log size)."""
+    shift = clips.centres - clips.centres[:, :1]
+    return torch.cat([shift, clips.angles[..., None], torch.log(clips.halves / clips.halves[:, :1])[..., None]], -1)
+
+
+def losses(model: Sequencer, clips: ClipBatch) -> dict[str, torch.Tensor]:
+    """The three parts of the loss (see the module docstring), for clips rolled out from their first frame."""
+    start = clips.frames[:, 0]
+    layers = model.separate(start)
+    steps = list(rollout(model, start, clips.motions, clips.frames.shape[1] - 1, layers))
+    made = torch.stack([s.frame for s in steps], 1)
+    pose = torch.stack([s.pose for s in steps], 1)
+    target = true_pose(clips)[:, 1:]
+    radius = clips.halves[:, :1, None] * PIXELS_PER_UNIT  # the sprite's half side in pixels
+    weights = torch.cat([torch.full_like(radius, PIXELS_PER_UNIT).expand(-1, -1, 2), radius, radius], -1)
+    return {
+        "matte": (layers.sprite[:, 3:] - clips.alpha).abs().mean() * 10
+        + (layers.pivot - clips.centres[:, 0]).abs().mean() * PIXELS_PER_UNIT,
+        "pose": ((pose - target).abs() * weights).mean(),
+        "pictures": (made - clips.frames[:, 1:]).abs().mean() * 10,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.video", __doc__.splitlines()[0], captioned=False)
-    parser.set_defaults(steps=4000, batch_size=16, lr=1e-3, checkpoint_every=100)
-    parser.add_argument("--frames", type=int, default=18, help="frames per training clip (context + rollout)")
+    parser.set_defaults(steps=3000, batch_size=16, lr=2e-3, checkpoint_every=50)
+    parser.add_argument("--frames", type=int, default=33, help="frames per training clip at the end of the curriculum")
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
     args = parser.parse_args(argv)
     rng = loop.seeded(args)
     sprites = load_sprites("train", args.cache_dir)
-    model_config = SequencerConfig(width=8, hidden=8, layers=1, image_size=args.size) if args.tiny else \
-        SequencerConfig(width=24, hidden=48, image_size=args.size)
+    model_config = SequencerConfig(width=4, hidden=4, layers=1, motion_dim=2, image_size=args.size) if args.tiny \
+        else SequencerConfig(image_size=args.size)
     model = Sequencer(model_config).to(args.device)
     ema = loop.EMA(model, EMA_DECAY)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, 2 * (1 - s / args.steps) + 0.05))
     modules = {"model": model, "ema": ema.model}
     step = loop.load_checkpoint(args.out, modules, {"optimizer": optimizer}, rng)
+    schedule.last_epoch = step
     loop.announce("sequencer", model, f"{len(sprites)} sprites", step)
-    progress = loop.Progress(every=20)
+    progress = loop.Progress(every=10)
     while step < args.steps:
-        clips = random_clips(sprites, args.batch_size, args.frames, args.size, rng)
-        frames, motions = clips.frames.to(args.device), clips.motions.to(args.device)
-        context = int(torch.randint(1, MAX_CONTEXT + 1, (), generator=rng))
+        length = min(args.frames, FIRST_FRAMES + (args.frames - FIRST_FRAMES) * 2 * step // max(args.steps, 1))
+        clips = random_clips(sprites, args.batch_size, max(length, 2), args.size, rng)
+        clips = ClipBatch(*(t.to(args.device) for t in vars(clips).values()))
         with loop.autocast(args.device):
-            loss = rollout_error(model, frames, motions, context)
+            parts = losses(model, clips)
+        loss = sum(parts.values())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
         optimizer.step()
+        schedule.step()
         step += 1
         ema.update(model, step)
-        copy_last = (frames[:, context - 1 : context] - frames[:, context:]).abs().mean()
-        progress.log(step, loss=loss.item(), copy_last=copy_last.item())
+        progress.log(step, frames=length, **{name: value.item() for name, value in parts.items()})
         if step % args.checkpoint_every == 0 or step == args.steps:
             loop.save_checkpoint(args.out, step, modules, {"optimizer": optimizer}, rng,
-                                 {"loss": loss.item(), "batch_size": args.batch_size, "frames": args.frames})
+                                 {"loss": loss.item(), "batch_size": args.batch_size, "frames": length})
             save_sequencer(ema.model, args.out)
     return 0
 

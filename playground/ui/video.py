@@ -11,7 +11,7 @@ from playground import config, video
 from playground.image.metadata import read_upload
 from playground.ui.common import finished, new_chart, show_errors
 from playground.video import render
-from playground.video.convlstm import GateActivity
+from playground.video.convlstm import GateMaps
 from playground.video.motions import MOTIONS
 
 EXAMPLES = json.loads((config.ASSETS_DIR / "examples" / "video.json").read_text())
@@ -41,17 +41,18 @@ synthetic clips of emoji moving (bounce, slide, spin, zoom, shake) over varied b
 """
 
 
-def gate_plot(gates: list[GateActivity]) -> Figure:
+def gate_plot(gates: list[GateMaps]) -> Figure:
     """Mean input, forget and output gate per made frame (left axis) and mean |cell state| (right axis)."""
     frames = list(range(1, len(gates) + 1))
     figure, axes = new_chart(7, 2.8)
+    means = [g.means() for g in gates]
     for name, colour in (("forget", "#2563eb"), ("input", "#16a34a"), ("output", "#ea580c")):
-        axes.plot(frames, [getattr(g, name) for g in gates], color=colour, label=f"{name} gate", marker=".")
+        axes.plot(frames, [m[name] for m in means], color=colour, label=f"{name} gate", marker=".")
     axes.set_ylim(0, 1)
     axes.set_xlabel("frame made")
     axes.set_ylabel("mean gate (0 shut, 1 open)")
     cell = axes.twinx()
-    cell.plot(frames, [g.cell for g in gates], color="#6b7280", linestyle="--", label="|cell state|")
+    cell.plot(frames, [m["cell"] for m in means], color="#6b7280", linestyle="--", label="|cell state|")
     cell.set_ylabel("mean |cell state|")
     lines = axes.get_legend_handles_labels()[0] + cell.get_legend_handles_labels()[0]
     axes.legend(lines, [line.get_label() for line in lines], loc="lower left", fontsize=8, ncols=4)

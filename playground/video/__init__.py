@@ -15,7 +15,7 @@ from playground import config, registry
 from playground.image import ImageSettings, generate_batch
 from playground.image.pictures import BACKGROUND
 from playground.validation import check_choice, check_int, check_text
-from playground.video.convlstm import GateActivity, Sequencer, load_sequencer, rollout
+from playground.video.convlstm import GateMaps, Sequencer, gate_maps, load_sequencer, rollout
 from playground.video.motions import MOTIONS, find_motion
 
 AUTO_MOTION = "auto"  # take the motion from the prompt's words ("a bouncing ball"), else DEFAULT_MOTION
@@ -58,7 +58,7 @@ class VideoSettings:
 @dataclass
 class GeneratedVideo:
     frames: list[Image.Image]  # VIDEO_SIZE square, the start frame first
-    gates: list[GateActivity]  # one per made frame (the start frame has none)
+    gates: list[GateMaps]  # one per made frame (the start frame has none)
     settings: dict  # what remakes the video, as stored in its files
 
 
@@ -112,12 +112,11 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
         start = generate_batch(picture_settings, [prompt], [settings.seed])[0]
     first = start_frame(start)
     model = load_video_model()
-    context = frame_tensor(first)[None, None]
     frames, gates = [first], []
     total = settings.num_frames - 1
-    for frame, activity in rollout(model, context, torch.tensor([MOTIONS.index(motion)]), total):
-        frames.append(_picture(frame[0]))
-        gates.append(activity)
+    for step in rollout(model, frame_tensor(first)[None], torch.tensor([MOTIONS.index(motion)]), total):
+        frames.append(_picture(step.frame[0]))
+        gates.append(gate_maps(step))
         if on_frame:
             on_frame(len(gates), total)
     used = {**asdict(settings), "motion": motion, "model": MODEL_NAME, "start": source}

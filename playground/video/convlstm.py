@@ -1,31 +1,34 @@
 """A convolutional LSTM that makes a video frame by frame (Shi et al. 2015), conditioned on a motion.
 
-Each frame goes through an encoder (two stride-2 convolutions, 64 -> 16 pixels), then through
-stacked ConvLSTM cells, then a decoder back to full size. A ConvLSTM cell is an LSTM whose
-matrix products are convolutions, so its memory is a map: at every position a long-term cell
-state c, and three gates made from the input and the previous output h:
+The start frame is first taken apart into two layers, as an animator would: the **sprite** (its
+colours and an alpha matte, found by a small convolutional network) and the **background** behind it
+(a plane fitted to the pixels the matte leaves, which fills in what the sprite hides). The network
+also finds the sprite's **pivot**, the point it turns and grows around.
+
+Then, frame by frame, the last frame goes through an encoder (two stride-2 convolutions, 64 -> 16
+pixels) into stacked ConvLSTM cells. A ConvLSTM cell is an LSTM whose matrix products are
+convolutions, so its memory is a map: at every position a long-term cell state c, and three gates
+made from the input and the previous output h:
 
     i = sigmoid(input gate)   how much of the new candidate g to write into the cell
     f = sigmoid(forget gate)  how much of the old cell state to keep
     o = sigmoid(output gate)  how much of the cell to show as this frame's output h
     c = f * c + i * g,  h = o * tanh(c)
 
-The decoder does not paint every pixel anew, which would blur: it predicts where each pixel of the
-last real frame (the reference) has moved to (a flow field), a mask, and colours. The next frame
-is mask * warp(reference, flow) + (1 - mask) * colours: moved pixels stay sharp because they are
-sampled once from a real frame, and the colours fill what the move uncovers. Warping from the
-reference rather than from the previous made frame keeps blur from piling up over a long video;
-counting how far the sprite has gone since the reference is the cell state's job.
+From the last cell's output the network says how the sprite moves in this step: a shift, a turn and
+a change of size. The steps add up to the sprite's pose, and the next frame is the start sprite drawn
+at that pose over the background. The sprite is always sampled from the start frame, once, so it
+stays sharp and whole over a long video and leaves the frame whole; what the LSTM must remember is
+where the motion is (the phase of a bounce or a shake), which it reads from the frames it made.
 
-Frames are rolled out autoregressively: the model's own frame is its next input, marked as made
-(not observed) by an input channel. Every step reports the mean gate activations and cell-state
-magnitude, which the Video tab plots.
+Every step also returns the gates and cell states, which the Video tab shows as maps and means.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,38 +36,106 @@ from torch import nn
 from playground.video.motions import MOTIONS
 from playground.weights import load_weights, read_config, save_model
 
+POSE_SCALE = (0.05, 0.05, 0.3, 0.05)  # the step head's outputs times these: shift x, y (frame units), turn (rad), log size
+
 
 @dataclass
 class SequencerConfig:
-    width: int = 32  # encoder channels at full size; 2x at half size, and the ConvLSTM input at quarter size
-    hidden: int = 64  # channels of each ConvLSTM cell's state (h and c)
+    width: int = 16  # channels at full size (matte network and encoder); 2x at half and quarter size
+    hidden: int = 32  # channels of each ConvLSTM cell's state (h and c)
     layers: int = 2  # stacked ConvLSTM cells
-    motion_dim: int = 16  # size of the learned motion embedding fed to every cell
+    motion_dim: int = 8  # size of the learned motion embedding fed to every position of the first cell
     motions: int = len(MOTIONS)
     image_size: int = 64  # the frame size it was trained at (any multiple of 4 runs)
 
 
 @dataclass
-class GateActivity:
-    """One frame's mean gate activations over all cells and positions, and the mean |cell state|."""
+class Layers:
+    """A start frame taken apart: what moves, what stays, and the point the sprite turns around."""
 
-    input: float
-    forget: float
-    output: float
-    cell: float
+    sprite: torch.Tensor  # B x 4 x S x S: colours premultiplied by alpha, then alpha
+    background: torch.Tensor  # B x 3 x S x S
+    pivot: torch.Tensor  # B x 2, in the frame's coordinates (-1 left/top to 1 right/bottom)
+
+
+@dataclass
+class Step:
+    """One made frame, the sprite's pose in it, and the LSTM's gates and cell states that made it."""
+
+    frame: torch.Tensor  # B x 3 x S x S in [0, 1]
+    pose: torch.Tensor  # B x 4: shift x, shift y (frame units), angle (radians, clockwise), log of the size factor
+    gates: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # (input, forget, output) per cell
+    cells: list[torch.Tensor]  # the cell state c per cell
+
+
+@dataclass
+class GateMaps:
+    """One frame's gates and memory as maps (H/4 x W/4), each the mean over the cells and their channels.
+
+    Gates run from 0 (shut) to 1 (open); cell is the mean |cell state|, the size of what is remembered there.
+    """
+
+    input: np.ndarray
+    forget: np.ndarray
+    output: np.ndarray
+    cell: np.ndarray
+
+    def means(self) -> dict[str, float]:
+        """The map means, the summary curve of the Video tab's plot."""
+        return {name: float(getattr(self, name).mean()) for name in ("input", "forget", "output", "cell")}
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.GroupNorm(8, cout), nn.SiLU())
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.GroupNorm(min(8, cout // 2), cout), nn.SiLU())
 
 
-def _coordinates(like: torch.Tensor) -> torch.Tensor:
-    """Two channels with each position's x and y in [-1, 1]: convolutions alone do not know where they are."""
+def coordinates(like: torch.Tensor) -> torch.Tensor:
+    """Two channels (x, y) with each pixel centre's position in [-1, 1], as affine_grid places them."""
     batch, _, height, width = like.shape
-    y = torch.linspace(-1, 1, height, dtype=like.dtype, device=like.device)
-    x = torch.linspace(-1, 1, width, dtype=like.dtype, device=like.device)
+    y = (torch.arange(height, dtype=like.dtype, device=like.device) * 2 + 1) / height - 1
+    x = (torch.arange(width, dtype=like.dtype, device=like.device) * 2 + 1) / width - 1
     grid = torch.stack(torch.meshgrid(y, x, indexing="ij")[::-1])
     return grid.expand(batch, -1, -1, -1)
+
+
+def fit_plane(frame: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The plane a + b x + c y per colour that best fits the frame's pixels under the weights (B x 1 x S x S).
+
+    The backgrounds of our clips are planes (plain colours and linear gradients), so the plane fitted
+    to the pixels that are not sprite also says what the sprite hides.
+    """
+    batch, _, size, _ = frame.shape
+    design = torch.cat([torch.ones_like(frame[:, :1]), coordinates(frame)], 1).flatten(2)  # B x 3 x P
+    w = weights.flatten(2) + 1e-4
+    normal = (design * w) @ design.transpose(1, 2) + 1e-4 * torch.eye(3, dtype=frame.dtype)  # B x 3 x 3
+    right = (design * w) @ frame.flatten(2).transpose(1, 2)  # B x 3 x 3 (terms x colours)
+    coefficients = torch.linalg.solve(normal, right)
+    return (coefficients.transpose(1, 2) @ design).reshape(batch, 3, size, size)
+
+
+def border_weights(frame: torch.Tensor, width: int = 2) -> torch.Tensor:
+    """B x 1 x S x S: 1 on the frame's outer pixels, where the background shows in a start frame, 0 inside."""
+    weights = torch.zeros_like(frame[:, :1])
+    weights[..., :width, :], weights[..., -width:, :] = 1, 1
+    weights[..., :, :width], weights[..., :, -width:] = 1, 1
+    return weights
+
+
+def draw(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
+    """The sprite at the pose over the background, B x 3 x S x S.
+
+    A frame point p shows the start frame's point q = pivot + R(-angle) (p - pivot - shift) / size,
+    sampled at twice the frame size and averaged down, so a shrinking sprite does not flicker.
+    """
+    shift, angle, scale = pose[:, :2], pose[:, 2], torch.exp(-pose[:, 3])
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    a = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2) * scale[:, None, None]
+    pivot = layers.pivot[..., None]
+    b = pivot - a @ (pivot + shift[..., None])
+    size = layers.sprite.shape[-1]
+    grid = F.affine_grid(torch.cat([a, b], -1), [len(pose), 4, 2 * size, 2 * size], align_corners=False)
+    sprite = F.avg_pool2d(F.grid_sample(layers.sprite, grid, align_corners=False), 2)
+    return (sprite[:, :3] + layers.background * (1 - sprite[:, 3:])).clamp(0, 1)
 
 
 class ConvLSTMCell(nn.Module):
@@ -89,83 +160,94 @@ State = list[tuple[torch.Tensor, torch.Tensor]]  # (h, c) per cell
 
 
 class Sequencer(nn.Module):
-    """Encoder -> stacked ConvLSTM cells -> decoder of flow, mask and colours (see the module docstring)."""
+    """Matte network (layers of the start frame) + encoder -> stacked ConvLSTM cells -> step head."""
 
     def __init__(self, config: SequencerConfig):
         super().__init__()
         self.config = config
         w = config.width
+        # the matte network: frame, frame minus the border's plane, coordinates -> alpha and pivot weights
+        self.matte_full = _conv(3 + 3 + 2, w)
+        self.matte_half = _conv(w, 2 * w, stride=2)
+        self.matte_quarter = _conv(2 * w, 2 * w, stride=2)
+        self.matte_up = _conv(2 * w + 2 * w, 2 * w)
+        self.matte_out = _conv(2 * w + w, w)
+        self.matte_head = nn.Conv2d(w, 2, 3, padding=1)
+        # the recurrent part: frame and coordinates -> 16 x 16 features -> cells -> the step's move
         self.motion = nn.Embedding(config.motions, config.motion_dim)
-        self.encode_full = _conv(3 + 1 + 2, w)  # frame, observed flag, coordinates
-        self.encode_half = _conv(w, 2 * w, stride=2)
-        self.encode_quarter = _conv(2 * w, 2 * w, stride=2)
-        cin = 2 * w + config.motion_dim
+        self.encode_half = _conv(3 + 2, w, stride=2)
+        self.encode_quarter = _conv(w, 2 * w, stride=2)
+        cin = 2 * w + 2 + config.motion_dim
         self.cells = nn.ModuleList(
             ConvLSTMCell(cin if n == 0 else config.hidden, config.hidden) for n in range(config.layers)
         )
-        self.decode_half = _conv(config.hidden + 2 * w, 2 * w)
-        self.decode_full = _conv(2 * w + w + 2, w)
-        self.head = nn.Conv2d(w, 2 + 1 + 3, 3, padding=1)  # flow (x, y), mask, colours
-        with torch.no_grad():  # start as "copy the reference frame": no flow, mask fully open
-            self.head.weight.mul_(0.1)
-            self.head.bias.zero_()
-            self.head.bias[2].fill_(3.0)
+        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden, 64), nn.SiLU(), nn.Linear(64, 4))
+        with torch.no_grad():  # start as "nothing moves"
+            self.step_head[-1].weight.zero_()
+            self.step_head[-1].bias.zero_()
+
+    def separate(self, start: torch.Tensor) -> Layers:
+        """The start frame (B x 3 x S x S in [0, 1]) as sprite, background and pivot."""
+        plane = fit_plane(start, border_weights(start))
+        full = self.matte_full(torch.cat([start * 2 - 1, (start - plane) * 2, coordinates(start)], 1))
+        half = self.matte_half(full)
+        quarter = self.matte_quarter(half)
+        x = self.matte_up(torch.cat([F.interpolate(quarter, scale_factor=2.0), half], 1))
+        x = self.matte_out(torch.cat([F.interpolate(x, scale_factor=2.0), full], 1))
+        out = self.matte_head(x).float()
+        alpha = torch.sigmoid(out[:, :1])
+        weights = torch.softmax(out[:, 1].flatten(1), 1)  # where the pivot is: a weighted mean of positions
+        pivot = (weights[:, None] * coordinates(start).flatten(2)).sum(-1)
+        background = fit_plane(start, (1 - alpha) ** 2)
+        sprite = (start - (1 - alpha) * background).clamp(0, 1) * (alpha > 0.02)
+        return Layers(torch.cat([sprite, alpha], 1), background, pivot)
 
     def initial_state(self, frame: torch.Tensor) -> State:
         batch, _, height, width = frame.shape
         zeros = frame.new_zeros(batch, self.config.hidden, height // 4, width // 4)
         return [(zeros, zeros) for _ in self.cells]
 
-    def forward(self, frame: torch.Tensor, observed: torch.Tensor, reference: torch.Tensor, motion: torch.Tensor,
-                state: State) -> tuple[torch.Tensor, State, list[tuple]]:
-        """The next frame (B x 3 x S x S in [0, 1]) from this one, the new state, and each cell's gates.
-
-        observed (B) is 1 where frame is real, 0 where the model made it; reference is the last real frame.
-        """
-        flag = observed.to(frame.dtype)[:, None, None, None].expand(-1, 1, *frame.shape[-2:])
-        full = self.encode_full(torch.cat([frame * 2 - 1, flag, _coordinates(frame)], 1))
-        half = self.encode_half(full)
-        x = self.encode_quarter(half)
-        x = torch.cat([x, self.motion(motion)[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
+    def forward(self, frame: torch.Tensor, motion: torch.Tensor, state: State) -> tuple[torch.Tensor, State, list[tuple]]:
+        """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates."""
+        x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
+        x = torch.cat([x, coordinates(x), self.motion(motion)[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         new_state, gates = [], []
         for cell, (h, c) in zip(self.cells, state, strict=True):
             h, c, cell_gates = cell(x, h, c)
             new_state.append((h, c))
             gates.append(cell_gates)
             x = h
-        x = self.decode_half(torch.cat([F.interpolate(x, scale_factor=2.0), half], 1))
-        x = self.decode_full(torch.cat([F.interpolate(x, scale_factor=2.0), full, _coordinates(full)], 1))
-        out = self.head(x).float()
-        flow, mask, colours = out[:, :2], torch.sigmoid(out[:, 2:3]), torch.sigmoid(out[:, 3:])
-        grid = _coordinates(flow).permute(0, 2, 3, 1) + flow.permute(0, 2, 3, 1)
-        moved = F.grid_sample(reference.float(), grid, padding_mode="border", align_corners=True)
-        return mask * moved + (1 - mask) * colours, new_state, gates
+        summary = torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
+        move = self.step_head(summary.float()) * torch.tensor(POSE_SCALE, device=summary.device)
+        return move, new_state, gates
 
 
-def gate_activity(gates: list[tuple], state: State) -> GateActivity:
-    """The means the Video tab plots for one frame (all cells, all positions, the whole batch)."""
-    means = [torch.stack([g.float().mean() for g in cell]) for cell in gates]
-    i, f, o = torch.stack(means).mean(0).tolist()
-    cell = torch.stack([c.float().abs().mean() for _, c in state]).mean().item()
-    return GateActivity(input=i, forget=f, output=o, cell=cell)
+def gate_maps(step: Step, index: int = 0) -> GateMaps:
+    """The gates and |cell state| of one clip of the batch as maps, each averaged over cells and channels."""
+
+    def mean_map(tensors: list[torch.Tensor]) -> np.ndarray:
+        return torch.stack([t[index].float().mean(0) for t in tensors]).mean(0).numpy()
+
+    return GateMaps(input=mean_map([g[0] for g in step.gates]), forget=mean_map([g[1] for g in step.gates]),
+                    output=mean_map([g[2] for g in step.gates]), cell=mean_map([c.abs() for c in step.cells]))
 
 
-def rollout(model: Sequencer, context: torch.Tensor, motion: torch.Tensor, num_frames: int) -> Iterator[tuple[torch.Tensor, GateActivity]]:
-    """Yield the frames that follow the context frames (B x K x 3 x S x S), one at a time, with gate activity.
+def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_frames: int,
+            layers: Layers | None = None) -> Iterator[Step]:
+    """Yield the num_frames frames that follow the start frames (B x 3 x S x S), one at a time.
 
-    The context frames are read first (observed); then each made frame is the next input.
+    Each made frame is the next input: the LSTM sees what it drew, as in the app. layers is the start
+    frame taken apart by model.separate, when the caller has it already.
     """
-    batch, known = context.shape[:2]
-    state = model.initial_state(context[:, 0])
-    observed = torch.ones(batch, device=context.device)
-    frame = None
-    for k in range(known):
-        frame, state, gates = model(context[:, k], observed, context[:, k], motion, state)
-    reference = context[:, -1]
-    for n in range(num_frames):
-        yield frame, gate_activity(gates, state)
-        if n + 1 < num_frames:
-            frame, state, gates = model(frame, observed * 0, reference, motion, state)
+    layers = layers or model.separate(start)
+    state = model.initial_state(start)
+    pose = start.new_zeros(len(start), 4)
+    frame = start
+    for _ in range(num_frames):
+        move, state, gates = model(frame, motion, state)
+        pose = pose + move
+        frame = draw(layers, pose)
+        yield Step(frame, pose, gates, [c for _, c in state])
 
 
 def save_sequencer(model: Sequencer, folder: Path) -> None:
