@@ -19,6 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from playground.video import VideoSettings, frame_tensor, generate_video, load_video_model, start_frame
+from playground.video.convlstm import draw
 from playground.video.motions import MOTIONS
 from playground.video.render import frame_strip, write_gif, write_mp4
 
@@ -36,13 +37,15 @@ def start_picture() -> Image.Image:
 
 @torch.no_grad()
 def bare_rollout(frame: torch.Tensor) -> None:
-    """The model's forward pass FRAMES - 1 times, its own frame fed back: no pictures, no gate statistics."""
+    """The model's own work for FRAMES - 1 frames: take the start apart, then step and draw, each frame fed back;
+    no pictures, no gate maps."""
     model = load_video_model()
     motion = torch.tensor([MOTIONS.index("bounce")])
-    state, observed = model.initial_state(frame), torch.ones(1)
-    made, state, _ = model(frame, observed, frame, motion, state)
-    for _ in range(FRAMES - 2):
-        made, state, _ = model(made, observed * 0, frame, motion, state)
+    layers, state, pose, made = model.separate(frame), model.initial_state(frame), frame.new_zeros(1, 4), frame
+    for _ in range(FRAMES - 1):
+        move, state, _ = model(made, motion, state)
+        pose = pose + move
+        made = draw(layers, pose)
 
 
 def make_files(settings: VideoSettings, start: Image.Image | None) -> None:

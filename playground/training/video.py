@@ -9,8 +9,8 @@ the app. The loss, back-propagated through the whole rollout, has three parts:
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge);
 - the pictures: the mean absolute error of the made frames.
-A curriculum lengthens the clips from 9 frames to --frames over the first half of the run, so the
-LSTM first learns a step, then to keep count over long videos. The exported model is an exponential
+A curriculum lengthens the clips from 9 frames to --frames over the first half of the schedule, so
+the LSTM first learns a step, then to keep count over long videos; the learning rate then decays. The exported model is an exponential
 moving average of the trained one.
 """
 
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.video", __doc__.splitlines()[0], captioned=False)
     parser.set_defaults(steps=3000, batch_size=16, lr=2e-3, checkpoint_every=50)
     parser.add_argument("--frames", type=int, default=33, help="frames per training clip at the end of the curriculum")
+    parser.add_argument("--schedule-steps", type=int, default=3000,
+                        help="the curriculum reaches --frames half-way and the learning rate decays over the second half")
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
@@ -69,14 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     model = Sequencer(model_config).to(args.device)
     ema = loop.EMA(model, EMA_DECAY)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, 2 * (1 - s / args.steps) + 0.05))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, 2 * (1 - s / args.schedule_steps) + 0.05))
     modules = {"model": model, "ema": ema.model}
     step = loop.load_checkpoint(args.out, modules, {"optimizer": optimizer}, rng)
     schedule.last_epoch = step
     loop.announce("sequencer", model, f"{len(sprites)} sprites", step)
     progress = loop.Progress(every=10)
     while step < args.steps:
-        length = min(args.frames, FIRST_FRAMES + (args.frames - FIRST_FRAMES) * 2 * step // max(args.steps, 1))
+        length = min(args.frames, FIRST_FRAMES + (args.frames - FIRST_FRAMES) * 2 * step // args.schedule_steps)
         clips = random_clips(sprites, args.batch_size, max(length, 2), args.size, rng)
         clips = ClipBatch(*(t.to(args.device) for t in vars(clips).values()))
         with loop.autocast(args.device):

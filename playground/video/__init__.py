@@ -15,13 +15,14 @@ from playground import config, registry
 from playground.image import ImageSettings, generate_batch
 from playground.image.pictures import BACKGROUND
 from playground.validation import check_choice, check_int, check_text
-from playground.video.convlstm import GateMaps, Sequencer, gate_maps, load_sequencer, rollout
-from playground.video.motions import MOTIONS, find_motion
+from playground.video.convlstm import GateMaps, Layers, Sequencer, draw, gate_maps, load_sequencer, objects, place, rollout
+from playground.video.motions import MOTIONS, find_motion, find_motions
 
 AUTO_MOTION = "auto"  # take the motion from the prompt's words ("a bouncing ball"), else DEFAULT_MOTION
 DEFAULT_MOTION = "bounce"
 START_BACKENDS = ("diffusion", "gan")  # the image models that can make a start frame from the prompt
 MODEL_NAME = "emoji-video"
+MIN_OBJECT_PIXELS = 24  # a region of the start frame's matte smaller than this is a speck, not an object
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,18 @@ class VideoSettings:
         check(self, "seed", check_int("seed", self.seed, 0, config.MAX_SEED))
         check(self, "image_backend", check_choice("image_backend", self.image_backend, START_BACKENDS))
 
-    def chosen_motion(self) -> str:
-        """The motion to follow: the one asked for, or for "auto" the prompt's words, else DEFAULT_MOTION."""
+    def chosen_motions(self) -> list[str]:
+        """One motion per object, left to right: the one asked for; for "auto" the motions the prompt's parts
+        name ("an apple sliding left and a heart bouncing"), else its one motion word, else DEFAULT_MOTION."""
         if self.motion != AUTO_MOTION:
-            return self.motion
-        return find_motion(self.prompt)[0] or DEFAULT_MOTION
+            return [self.motion]
+        motions = find_motions(self.prompt)[0]
+        return motions if len(motions) > 1 else [find_motion(self.prompt)[0] or DEFAULT_MOTION]
 
     def picture_prompt(self) -> str:
         """What the image model is asked to draw for the start frame: the prompt without its motion words."""
-        return find_motion(self.prompt)[1]
+        motions, rest = find_motions(self.prompt)
+        return rest if len(motions) > 1 else find_motion(self.prompt)[1]
 
 
 @dataclass
@@ -85,6 +89,13 @@ def start_frame(picture: Image.Image) -> Image.Image:
     return frame
 
 
+def scene_frame(picture: Image.Image) -> Image.Image:
+    """A picture of several objects as the start frame: its centre square fills the frame, objects where they are."""
+    frame = Image.new("RGBA", (config.VIDEO_SIZE,) * 2, BACKGROUND + (255,))
+    frame.alpha_composite(ImageOps.fit(picture.convert("RGBA"), frame.size, Image.Resampling.LANCZOS))
+    return frame.convert("RGB")
+
+
 def frame_tensor(picture: Image.Image) -> torch.Tensor:
     """A picture as a 3 x H x W tensor in [0, 1], the model's frame format."""
     return torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8).reshape(
@@ -95,31 +106,62 @@ def _picture(frame: torch.Tensor) -> Image.Image:
     return Image.fromarray(frame.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
 
 
+def object_layers(model: Sequencer, first: torch.Tensor) -> Layers:
+    """The start frame (1 x 3 x S x S) as one layer per object, left to right, each taken apart on its own.
+
+    Each object alone over the background is a start frame like those the model learned from; a
+    frame whose matte holds no object of MIN_OBJECT_PIXELS is one object.
+    """
+    whole = model.separate(first)
+    regions = objects(whole.sprite[:, 3:], MIN_OBJECT_PIXELS)
+    if len(regions) < 2:
+        return whole
+    alone = Layers(whole.sprite * torch.cat(regions), whole.background.expand(len(regions), -1, -1, -1), whole.pivot)
+    return model.separate(draw(alone, torch.zeros(len(regions), 4)))
+
+
+def compose(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
+    """Every object at its pose over the background, the leftmost first (at the back): 1 x 3 x S x S."""
+    placed = place(layers, pose)
+    frame = layers.background[:1]
+    for sprite in placed.split(1):
+        frame = sprite[:, :3] + frame * (1 - sprite[:, 3:])
+    return frame.clamp(0, 1)
+
+
 @torch.no_grad()
 def generate_video(settings: VideoSettings, start: Image.Image | None = None,
                    on_frame: Callable[[int, int], None] | None = None) -> GeneratedVideo:
     """The video for the settings, from the start picture or, without one, from a picture of the prompt.
 
-    on_frame(done, total) reports progress, one call per frame made.
+    With one motion the picture is one sprite (start_frame); with a motion per object the picture is a
+    scene (scene_frame), and each object found in it follows its motion, left to right (the last motion
+    for any further objects), with its own LSTM memory. on_frame(done, total) reports progress, one call
+    per frame made.
     """
     if start is None and not settings.prompt.strip():
         raise ValueError("give a start for the video: a prompt or an image (both are empty)")
-    motion = settings.chosen_motion()
+    motions = settings.chosen_motions()
     source = "prompt" if start is None else "image"
     if start is None:
         prompt = settings.picture_prompt()
         picture_settings = ImageSettings(prompt, backend=settings.image_backend, seed=settings.seed, num_images=1)
         start = generate_batch(picture_settings, [prompt], [settings.seed])[0]
-    first = start_frame(start)
+    first = start_frame(start) if len(motions) == 1 else scene_frame(start)
     model = load_video_model()
+    start_tensor = frame_tensor(first)[None]
+    layers = model.separate(start_tensor) if len(motions) == 1 else object_layers(model, start_tensor)
+    followed = [motions[min(k, len(motions) - 1)] for k in range(len(layers.pivot))]
+    alone = draw(layers, torch.zeros(len(followed), 4))
     frames, gates = [first], []
     total = settings.num_frames - 1
-    for step in rollout(model, frame_tensor(first)[None], torch.tensor([MOTIONS.index(motion)]), total):
-        frames.append(_picture(step.frame[0]))
+    for step in rollout(model, alone, torch.tensor([MOTIONS.index(m) for m in followed]), total, layers):
+        frames.append(_picture(compose(layers, step.pose)[0]))
         gates.append(gate_maps(step))
         if on_frame:
             on_frame(len(gates), total)
-    used = {**asdict(settings), "motion": motion, "model": MODEL_NAME, "start": source}
+    used = {**asdict(settings), "motion": followed[0] if len(motions) == 1 else followed, "model": MODEL_NAME,
+            "start": source}
     if source == "prompt":
         used["picture_prompt"] = settings.picture_prompt()
     return GeneratedVideo(frames, gates, used)

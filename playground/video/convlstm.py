@@ -15,8 +15,8 @@ made from the input and the previous output h:
     o = sigmoid(output gate)  how much of the cell to show as this frame's output h
     c = f * c + i * g,  h = o * tanh(c)
 
-From the last cell's output the network says how the sprite moves in this step: a shift, a turn and
-a change of size. The steps add up to the sprite's pose, and the next frame is the start sprite drawn
+From the last cell's output (and the motion asked for) the network says how the sprite moves in this
+step: a shift, a turn and a change of size. The steps add up to the sprite's pose, and the next frame is the start sprite drawn
 at that pose over the background. The sprite is always sampled from the start frame, once, so it
 stays sharp and whole over a long video and leaves the frame whole; what the LSTM must remember is
 where the motion is (the phase of a bounce or a shake), which it reads from the frames it made.
@@ -121,20 +121,24 @@ def border_weights(frame: torch.Tensor, width: int = 2) -> torch.Tensor:
     return weights
 
 
-def draw(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
-    """The sprite at the pose over the background, B x 3 x S x S.
+def place(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
+    """The sprite at the pose on a transparent frame, B x 4 x S x S (colours premultiplied, then alpha).
 
-    A frame point p shows the start frame's point q = pivot + R(-angle) (p - pivot - shift) / size,
-    sampled at twice the frame size and averaged down, so a shrinking sprite does not flicker.
+    A frame point p shows the start frame's point q = pivot + R(-angle) (p - pivot - shift) / size, sampled
+    bilinearly: at the start pose every pixel is the start frame's own.
     """
     shift, angle, scale = pose[:, :2], pose[:, 2], torch.exp(-pose[:, 3])
     cos, sin = torch.cos(angle), torch.sin(angle)
     a = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2) * scale[:, None, None]
     pivot = layers.pivot[..., None]
     b = pivot - a @ (pivot + shift[..., None])
-    size = layers.sprite.shape[-1]
-    grid = F.affine_grid(torch.cat([a, b], -1), [len(pose), 4, 2 * size, 2 * size], align_corners=False)
-    sprite = F.avg_pool2d(F.grid_sample(layers.sprite, grid, align_corners=False), 2)
+    grid = F.affine_grid(torch.cat([a, b], -1), list(layers.sprite.shape), align_corners=False)
+    return F.grid_sample(layers.sprite, grid, align_corners=False)
+
+
+def draw(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
+    """The sprite at the pose over the background, B x 3 x S x S."""
+    sprite = place(layers, pose)
     return (sprite[:, :3] + layers.background * (1 - sprite[:, 3:])).clamp(0, 1)
 
 
@@ -181,7 +185,7 @@ class Sequencer(nn.Module):
         self.cells = nn.ModuleList(
             ConvLSTMCell(cin if n == 0 else config.hidden, config.hidden) for n in range(config.layers)
         )
-        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden, 64), nn.SiLU(), nn.Linear(64, 4))
+        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim, 64), nn.SiLU(), nn.Linear(64, 4))
         with torch.no_grad():  # start as "nothing moves"
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
@@ -210,26 +214,51 @@ class Sequencer(nn.Module):
     def forward(self, frame: torch.Tensor, motion: torch.Tensor, state: State) -> tuple[torch.Tensor, State, list[tuple]]:
         """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates."""
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
-        x = torch.cat([x, coordinates(x), self.motion(motion)[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
+        wanted = self.motion(motion)
+        x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         new_state, gates = [], []
         for cell, (h, c) in zip(self.cells, state, strict=True):
             h, c, cell_gates = cell(x, h, c)
             new_state.append((h, c))
             gates.append(cell_gates)
             x = h
-        summary = torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
+        summary = torch.cat([x.mean((2, 3)), x.amax((2, 3)), wanted], 1)
         move = self.step_head(summary.float()) * torch.tensor(POSE_SCALE, device=summary.device)
         return move, new_state, gates
 
 
-def gate_maps(step: Step, index: int = 0) -> GateMaps:
-    """The gates and |cell state| of one clip of the batch as maps, each averaged over cells and channels."""
+def gate_maps(step: Step) -> GateMaps:
+    """The gates and |cell state| as maps, each the mean over the cells, their channels and the batch.
+
+    The batch is one clip, or in a video of several objects one memory per object (their mean is shown).
+    """
 
     def mean_map(tensors: list[torch.Tensor]) -> np.ndarray:
-        return torch.stack([t[index].float().mean(0) for t in tensors]).mean(0).numpy()
+        return torch.stack([t.float().mean((0, 1)) for t in tensors]).mean(0).numpy()
 
     return GateMaps(input=mean_map([g[0] for g in step.gates]), forget=mean_map([g[1] for g in step.gates]),
                     output=mean_map([g[2] for g in step.gates]), cell=mean_map([c.abs() for c in step.cells]))
+
+
+def objects(alpha: torch.Tensor, min_pixels: int) -> list[torch.Tensor]:
+    """The separate objects of a matte (1 x 1 x S x S), left to right: each one's region, 1 x 1 x S x S of 0 and 1.
+
+    An object is a connected region of alpha > 0.5 (labels spread by 3 x 3 max pooling until they
+    settle) of at least min_pixels pixels, widened by a pixel to keep its soft edge.
+    """
+    solid = (alpha[0, 0] > 0.5).float()
+    labels = torch.arange(1, solid.numel() + 1, dtype=torch.float32).reshape(solid.shape) * solid
+    while True:
+        spread = F.max_pool2d(labels[None, None], 3, 1, 1)[0, 0] * solid
+        if torch.equal(spread, labels):
+            break
+        labels = spread
+    found = []
+    for label in labels.unique()[1:]:
+        region = (labels == label).float()
+        if region.sum() >= min_pixels:
+            found.append((region.nonzero()[:, 1].float().mean().item(), F.max_pool2d(region[None, None], 3, 1, 1)))
+    return [mask for _, mask in sorted(found, key=lambda item: item[0])]
 
 
 def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_frames: int,

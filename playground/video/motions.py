@@ -51,6 +51,21 @@ def find_motion(prompt: str) -> tuple[str | None, str]:
     return None, prompt
 
 
+def find_motions(prompt: str) -> tuple[list[str], str]:
+    """The motion named in each part of a prompt, in order, and the prompt without those words.
+
+    "an apple sliding left and a heart bouncing" -> (["slide_left", "bounce"], "an apple sliding and a heart"):
+    parts are split at "and", commas and semicolons; each part names at most one motion (its first).
+    """
+    motions, kept = [], []
+    for part in re.split(r"(\s*(?:,|;|\band\b)\s*)", prompt):
+        motion, rest = (None, part) if re.fullmatch(r"\s*(?:,|;|\band\b)\s*", part) else find_motion(part)
+        if motion:
+            motions.append(motion)
+        kept.append(f" {rest} ")
+    return motions, re.sub(r"\s+([,;])", r"\1", " ".join("".join(kept).split())).strip(" ,;")
+
+
 def poses(motion: str, centre: torch.Tensor, half: torch.Tensor, num_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Centres (B x T x 2), angles in radians (B x T) and half-sizes (B x T) of B sprites over T frames.
 

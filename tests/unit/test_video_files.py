@@ -106,9 +106,9 @@ def test_bad_settings_get_a_message_naming_the_parameter_value_and_range(kwargs,
 
 
 def test_the_motion_comes_from_the_prompt_when_auto_and_bounce_otherwise():
-    assert VideoSettings(prompt="a spinning top").chosen_motion() == "spin"
-    assert VideoSettings(prompt="a red apple").chosen_motion() == "bounce"
-    assert VideoSettings(prompt="a spinning top", motion="zoom_in").chosen_motion() == "zoom_in"
+    assert VideoSettings(prompt="a spinning top").chosen_motions() == ["spin"]
+    assert VideoSettings(prompt="a red apple").chosen_motions() == ["bounce"]
+    assert VideoSettings(prompt="a spinning top", motion="zoom_in").chosen_motions() == ["zoom_in"]
 
 
 def test_a_video_needs_a_prompt_or_a_start_picture():

@@ -11,9 +11,20 @@ from safetensors.torch import load_file
 
 from playground.training import loop
 from playground.training import video as video_trainer
-from playground.training.clips import backgrounds, load_sprites, random_clips, render
+from playground.training.clips import backgrounds, compose, draw_sprites, load_sprites, random_clips
 from playground.training.evaluate_video import copy_last, evaluate, linear_extrapolation, psnr, ssim
-from playground.video.convlstm import Sequencer, SequencerConfig, load_sequencer, rollout, save_sequencer
+from playground.video.convlstm import (
+    Layers,
+    Sequencer,
+    SequencerConfig,
+    coordinates,
+    draw,
+    fit_plane,
+    gate_maps,
+    load_sequencer,
+    rollout,
+    save_sequencer,
+)
 from playground.video.motions import (
     BOUNCE_PERIOD,
     MOTIONS,
@@ -76,7 +87,7 @@ def test_a_sprite_is_drawn_where_its_pose_says_over_the_background():
     sprite[:, 0], sprite[:, 3] = 1.0, 1.0  # an opaque red square (premultiplied)
     background = torch.full((1, 3, SIZE, SIZE), 0.5)
     centres = torch.tensor([[[-0.5, 0.0], [0.5, 0.0]]])
-    frames = render(sprite, background, centres, torch.zeros(1, 2), torch.full((1, 2), 0.25))
+    frames = compose(draw_sprites(sprite, centres, torch.zeros(1, 2), torch.full((1, 2), 0.25), SIZE), background)
     assert frames.shape == (1, 2, 3, SIZE, SIZE)
     first, second = frames[0, 0], frames[0, 1]
     assert first[0, SIZE // 2, SIZE // 4] == 1 and first[1, SIZE // 2, SIZE // 4] == 0  # red on the left in frame 0
@@ -100,25 +111,52 @@ def test_a_tiny_sequencer_saved_and_loaded_rolls_out_the_same_frames(tmp_path):
     model = tiny_sequencer()
     save_sequencer(model, tmp_path / "video")
     loaded = load_sequencer(tmp_path / "video")
-    context = torch.rand(2, 2, 3, SIZE, SIZE)
+    start = torch.rand(2, 3, SIZE, SIZE)
     motion = torch.tensor([0, 5])
     with torch.no_grad():
-        made = list(rollout(model, context, motion, 5))
-        again = list(rollout(loaded, context, motion, 5))
+        made = list(rollout(model, start, motion, 5))
+        again = list(rollout(loaded, start, motion, 5))
     assert len(made) == 5
-    for (frame, activity), (frame_again, _) in zip(made, again):
-        assert frame.shape == (2, 3, SIZE, SIZE) and 0 <= frame.min() and frame.max() <= 1
-        assert torch.equal(frame, frame_again)
-        assert all(0 < getattr(activity, gate) < 1 for gate in ("input", "forget", "output")) and activity.cell > 0
+    for step, step_again in zip(made, again):
+        assert step.frame.shape == (2, 3, SIZE, SIZE) and 0 <= step.frame.min() and step.frame.max() <= 1
+        assert torch.equal(step.frame, step_again.frame) and step.pose.shape == (2, 4)
+        maps = gate_maps(step)
+        for name in ("input", "forget", "output"):
+            assert getattr(maps, name).shape == (SIZE // 4, SIZE // 4)
+            assert 0 < getattr(maps, name).min() and getattr(maps, name).max() < 1
+        assert maps.cell.min() >= 0 and maps.means()["cell"] > 0
 
 
 def test_the_motion_changes_the_rollout():
     model = tiny_sequencer()
-    context = torch.rand(1, 1, 3, SIZE, SIZE)
     with torch.no_grad():
-        bounce = [f for f, _ in rollout(model, context, torch.tensor([0]), 3)]
-        spin = [f for f, _ in rollout(model, context, torch.tensor([5]), 3)]
+        model.step_head[-1].weight.normal_()  # a trained model moves; a fresh one starts still
+        start = torch.rand(1, 3, SIZE, SIZE)
+        bounce = [s.frame for s in rollout(model, start, torch.tensor([0]), 3)]
+        spin = [s.frame for s in rollout(model, start, torch.tensor([5]), 3)]
     assert not torch.equal(bounce[-1], spin[-1])
+
+
+def test_a_plane_fitted_under_weights_recovers_a_gradient_behind_a_sprite():
+    background = 0.2 + 0.3 * coordinates(torch.zeros(1, 3, SIZE, SIZE))[:, :1].expand(-1, 3, -1, -1)
+    frame, hidden = background.clone(), torch.zeros(1, 1, SIZE, SIZE)
+    frame[..., 8:24, 8:24], hidden[..., 8:24, 8:24] = 1.0, 1.0  # a white square over a left-to-right ramp
+    assert torch.allclose(fit_plane(frame, 1 - hidden), background, atol=1e-3)
+
+
+def test_a_sprite_drawn_at_a_pose_moves_turns_and_grows_around_its_pivot():
+    sprite = torch.zeros(1, 4, SIZE, SIZE)
+    sprite[:, 0, 12:20, 12:16], sprite[:, 3, 12:20, 12:16] = 1.0, 1.0  # a red bar, 4 wide and 8 tall, in the middle
+    layers = Layers(sprite, torch.zeros(1, 3, SIZE, SIZE), torch.zeros(1, 2))
+    still = draw(layers, torch.zeros(1, 4))
+    assert torch.allclose(still, sprite[:, :3], atol=1e-5)
+    moved = draw(layers, torch.tensor([[4 / SIZE * 2, 0.0, 0.0, 0.0]]))  # 4 pixels to the right
+    assert torch.allclose(moved[..., 16:20], sprite[:, :3, :, 12:16], atol=1e-5)
+    turned = draw(layers, torch.tensor([[0.0, 0.0, math.pi / 2, 0.0]]))[0, 0] > 0.5  # a quarter turn lies down
+    rows, columns = turned.nonzero().T
+    assert columns.max() - columns.min() + 1 == 8 and rows.max() - rows.min() + 1 == 4
+    grown = draw(layers, torch.tensor([[0.0, 0.0, 0.0, math.log(2)]]))[0, 0] > 0.5
+    assert grown.sum() == 4 * 32
 
 
 def test_psnr_and_ssim_rank_a_closer_frame_higher():
