@@ -1,11 +1,13 @@
 """The Video tab: a start (prompt, uploaded picture, or the Image tab's last picture) and a motion in;
-a video made frame by frame by the ConvLSTM out, with its gates plotted frame by frame."""
+a video made frame by frame by the ConvLSTM out, with its gates as maps (one frame at a time, under a slider)
+and as means plotted frame by frame."""
 
 import json
 import random
 
 import gradio as gr
 from matplotlib.figure import Figure
+from PIL import Image
 
 from playground import config, video
 from playground.image.metadata import read_upload
@@ -19,25 +21,32 @@ MOTION_CHOICES = [("from the prompt's words (else bounce)", video.AUTO_MOTION), 
 CSS = "#video-strip img, #video-player video { image-rendering: pixelated; }"
 
 HOW_IT_WORKS = """
-**Frame by frame.** The first frame is your picture (or one the image model makes from your prompt).
-Every next frame is made by a neural network from the frames before it: it looks at the last frame,
-updates its memory, and draws the next one. Its own frame becomes its next input, so small mistakes
-can grow: watch the last frames of a long video.
+**Layers, like an animator's.** The first frame is your picture (or one an image model draws from your prompt).
+The network first takes it apart into two layers: the **sprite**, the thing that moves, cut out with a
+transparency mask, and the **background** behind it; and it finds the point the sprite turns around. Every later
+frame is that same start sprite drawn over the background at a new place, angle and size, so it stays sharp and whole.
 
-**An LSTM remembers.** A *long short-term memory* keeps a *cell state*: a memory carried from frame
-to frame. Three gates, numbers between 0 and 1 at every position of the picture, decide what happens
-to it:
-- the **forget gate** — how much of the old memory to keep (1 = keep all);
-- the **input gate** — how much new information to write in;
-- the **output gate** — how much of the memory to show when drawing this frame.
+**Frame by frame.** For each next frame, the network looks at the last frame it made and says how the sprite moves
+next: a shift, a turn, a change of size. The moves add up. It is told the motion's name, never its rule, and it
+sees only frames, so it must remember where in the motion it is: on the way up or down in a bounce, left or right
+in a shake.
 
-Ours is *convolutional* (a ConvLSTM): its memory is a small map of the picture, so it remembers *where*
-things are, not just what. The plot under the video shows the gates' average at every frame, and the
-size of the memory: watch the memory grow as the sprite travels further from where it started.
+**An LSTM remembers.** That memory is the *cell state* of a *long short-term memory* (LSTM), carried from frame to
+frame. Three gates, numbers between 0 and 1, decide what happens to it at every step:
+- the **forget gate** decides what the cell state keeps (1 keeps all, 0 erases);
+- the **input gate** decides what it adds from the frame just read;
+- the **output gate** decides what it shows: which parts of the memory count now, for choosing the next move.
 
-**Sharp, not blurry.** Instead of painting every pixel anew, the network says where each pixel of the
-start frame has moved to, and paints only what the move uncovers. It learned this from thousands of
-synthetic clips of emoji moving (bounce, slide, spin, zoom, shake) over varied backgrounds.
+Ours is *convolutional* (a ConvLSTM): its gates and memory are maps of 16 × 16 positions over the frame, each
+covering 4 × 4 pixels, so it can remember *where* things are.
+
+**What to look for in the maps.** Move the *Frame made* slider: you see the frame the LSTM read, its three gates
+and its memory at that step, and the frame it made. Each map is the average over all the channels of both LSTM
+layers, so it shows broad patterns, not details. A bright (yellow) forget gate means the memory there is kept, a
+dark (purple) one that it is wiped; a bright input gate means new information is written there. The cell-state map
+runs up to its largest value in the video: the memory starts empty and fills up over the first frames. The white
+lines are the edges of the frame read: see whether a pattern moves with the sprite or stays put in the frame.
+The plot below gives each map's mean, frame by frame.
 """
 
 
@@ -71,7 +80,8 @@ def generate_video(
     image_backend: str = "diffusion",
     progress: gr.Progress = gr.Progress(),
 ):
-    """Make a video; returns the MP4, its frames, the GIF, a strip of frames, the gate plot and the settings."""
+    """Make a video; returns the MP4, its frames, the GIF, a strip of frames, the gate plot, the settings, and
+    the whole result for the gate maps' view (a gr.State: the page keeps it, the HTTP API leaves it out)."""
     settings = video.VideoSettings(prompt, motion, num_frames, fps, seed, image_backend)
     start = read_upload(image["path"]) if image else None  # a FileData of an uploaded file (ui.inputs checked it)
     progress(0, desc="making the start frame" if start is None else "loading the model")
@@ -82,7 +92,18 @@ def generate_video(
     result = video.generate_video(settings, start, on_frame)
     mp4 = str(render.write_mp4(result.frames, settings.fps, result.settings))
     gif = str(render.write_gif(result.frames, settings.fps, result.settings))
-    return mp4, result.frames, gif, render.frame_strip(result.frames), gate_plot(result.gates), result.settings
+    return mp4, result.frames, gif, render.frame_strip(result.frames), gate_plot(result.gates), result.settings, result
+
+
+def first_gate_view(made: video.GeneratedVideo) -> tuple[gr.Slider, Image.Image]:
+    """After a video is made: the gate slider spans its made frames, and the view shows the first."""
+    return gr.Slider(maximum=len(made.gates), value=1, interactive=True), render.gate_view(made.frames, made.gates, 1)
+
+
+@show_errors
+def gate_view(made: video.GeneratedVideo | None, frame: int) -> Image.Image | None:
+    """The gate maps of the made frame under the slider, from the kept video (the model does not run again)."""
+    return render.gate_view(made.frames, made.gates, frame) if made else None
 
 
 def last_picture(gallery: list[tuple[str, str | None]] | None) -> str | None:
@@ -114,12 +135,19 @@ def build_video_tab(image_gallery: gr.Gallery) -> None:
                 gr.Markdown(HOW_IT_WORKS)
         with gr.Column(scale=3):
             player = gr.Video(label="Video (MP4, H.264)", autoplay=True, loop=True, height=300, interactive=False, elem_id="video-player")
-            gates = gr.Plot(label="Gates per frame", elem_id="video-gates")
+            with gr.Group():
+                gate_maps = gr.Image(label="What the LSTM remembers: its gates and memory as maps", show_label=False,
+                                     interactive=False, format="png", elem_id="video-gate-maps")
+                gate_frame = gr.Slider(1, video.VideoSettings.num_frames - 1, value=1, step=1, label="Frame made",
+                                       info="the maps of the step that made this frame (the start frame has none)",
+                                       interactive=False, elem_id="video-gate-frame")
+            gates = gr.Plot(label="Gates per frame (the maps' means)", elem_id="video-gates")
             strip = gr.Image(label="Frames", interactive=False, format="png", elem_id="video-strip")
             with gr.Row():
                 gif = gr.File(label="GIF", interactive=False, elem_id="video-gif")
                 settings_view = gr.JSON(label="Settings (stored in the MP4 and the GIF)", elem_id="video-settings")
             frames = gr.Gallery(label="Frames", visible=False, format="png")
+            made = gr.State()  # the last video made, for the gate maps' view
     gr.Examples(EXAMPLES["motions"], inputs=[prompt, motion, num_frames, fps, seed], label="Prompts and motions")
 
     new_seed.click(lambda: random.randint(0, config.MAX_SEED), None, seed, api_visibility="private")
@@ -128,7 +156,9 @@ def build_video_tab(image_gallery: gr.Gallery) -> None:
         [generate.click, prompt.submit],
         generate_video,
         inputs=[prompt, start, motion, num_frames, fps, seed, image_backend],
-        outputs=[player, frames, gif, strip, gates, settings_view],
+        outputs=[player, frames, gif, strip, gates, settings_view, made],
         api_name="generate_video",
         preprocess=False,
-    )
+    ).success(first_gate_view, made, [gate_frame, gate_maps], api_visibility="private")
+    gate_frame.change(gate_view, [made, gate_frame], gate_maps, api_visibility="private", trigger_mode="always_last",
+                      show_progress="hidden", concurrency_limit=None)
