@@ -41,9 +41,10 @@ def bare_rollout(frame: torch.Tensor) -> None:
     no pictures, no gate maps."""
     model = load_video_model()
     motion = torch.tensor([MOTIONS.index("bounce")])
-    layers, state, pose, made = model.separate(frame), model.initial_state(frame), frame.new_zeros(1, 4), frame
+    layers, state, made = model.separate(frame), model.initial_state(frame), frame
+    pose = move = frame.new_zeros(1, 4)
     for _ in range(FRAMES - 1):
-        move, state, _ = model(made, motion, state)
+        move, state, _ = model(made, motion, move, state)
         pose = pose + move
         made = draw(layers, pose)
 

@@ -106,16 +106,16 @@ def _picture(frame: torch.Tensor) -> Image.Image:
     return Image.fromarray(frame.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
 
 
-def object_layers(model: Sequencer, first: torch.Tensor) -> Layers:
-    """The start frame (1 x 3 x S x S) as one layer per object, left to right, each taken apart on its own.
+def object_layers(model: Sequencer, first: torch.Tensor) -> Layers | None:
+    """The start frame (1 x 3 x S x S) as one layer per object, left to right, each taken apart on its own;
+    None when its matte holds fewer than two objects of MIN_OBJECT_PIXELS.
 
-    Each object alone over the background is a start frame like those the model learned from; a
-    frame whose matte holds no object of MIN_OBJECT_PIXELS is one object.
+    Each object alone over the background is a start frame like those the model learned from.
     """
     whole = model.separate(first)
     regions = objects(whole.sprite[:, 3:], MIN_OBJECT_PIXELS)
     if len(regions) < 2:
-        return whole
+        return None
     alone = Layers(whole.sprite * torch.cat(regions), whole.background.expand(len(regions), -1, -1, -1), whole.pivot)
     return model.separate(draw(alone, torch.zeros(len(regions), 4)))
 
@@ -134,10 +134,10 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
                    on_frame: Callable[[int, int], None] | None = None) -> GeneratedVideo:
     """The video for the settings, from the start picture or, without one, from a picture of the prompt.
 
-    With one motion the picture is one sprite (start_frame); with a motion per object the picture is a
-    scene (scene_frame), and each object found in it follows its motion, left to right (the last motion
-    for any further objects), with its own LSTM memory. on_frame(done, total) reports progress, one call
-    per frame made.
+    With a motion per object and a picture of several objects, the picture is a scene (scene_frame) and
+    each object follows its motion, left to right (the last motion for any further objects), with its own
+    LSTM memory; otherwise the picture is one sprite (start_frame) following the first motion.
+    on_frame(done, total) reports progress, one call per frame made.
     """
     if start is None and not settings.prompt.strip():
         raise ValueError("give a start for the video: a prompt or an image (both are empty)")
@@ -147,10 +147,12 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
         prompt = settings.picture_prompt()
         picture_settings = ImageSettings(prompt, backend=settings.image_backend, seed=settings.seed, num_images=1)
         start = generate_batch(picture_settings, [prompt], [settings.seed])[0]
-    first = start_frame(start) if len(motions) == 1 else scene_frame(start)
     model = load_video_model()
-    start_tensor = frame_tensor(first)[None]
-    layers = model.separate(start_tensor) if len(motions) == 1 else object_layers(model, start_tensor)
+    first = scene_frame(start)
+    layers = object_layers(model, frame_tensor(first)[None]) if len(motions) > 1 else None
+    if layers is None:
+        first = start_frame(start)
+        layers = model.separate(frame_tensor(first)[None])
     followed = [motions[min(k, len(motions) - 1)] for k in range(len(layers.pivot))]
     alone = draw(layers, torch.zeros(len(followed), 4))
     frames, gates = [first], []
@@ -160,7 +162,7 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
         gates.append(gate_maps(step))
         if on_frame:
             on_frame(len(gates), total)
-    used = {**asdict(settings), "motion": followed[0] if len(motions) == 1 else followed, "model": MODEL_NAME,
+    used = {**asdict(settings), "motion": followed[0] if len(followed) == 1 else followed, "model": MODEL_NAME,
             "start": source}
     if source == "prompt":
         used["picture_prompt"] = settings.picture_prompt()

@@ -15,8 +15,9 @@ made from the input and the previous output h:
     o = sigmoid(output gate)  how much of the cell to show as this frame's output h
     c = f * c + i * g,  h = o * tanh(c)
 
-From the last cell's output (and the motion asked for) the network says how the sprite moves in this
-step: a shift, a turn and a change of size. The steps add up to the sprite's pose, and the next frame is the start sprite drawn
+Besides the frame, the first cell reads the motion asked for and the move that made the frame. From
+the last cell's output the network says how the sprite moves in this step: a shift, a turn and a
+change of size. The steps add up to the sprite's pose, and the next frame is the start sprite drawn
 at that pose over the background. The sprite is always sampled from the start frame, once, so it
 stays sharp and whole over a long video and leaves the frame whole; what the LSTM must remember is
 where the motion is (the phase of a bounce or a shake), which it reads from the frames it made.
@@ -181,11 +182,11 @@ class Sequencer(nn.Module):
         self.motion = nn.Embedding(config.motions, config.motion_dim)
         self.encode_half = _conv(3 + 2, w, stride=2)
         self.encode_quarter = _conv(w, 2 * w, stride=2)
-        cin = 2 * w + 2 + config.motion_dim
+        cin = 2 * w + 2 + config.motion_dim + 4  # features, coordinates, motion, the last move
         self.cells = nn.ModuleList(
             ConvLSTMCell(cin if n == 0 else config.hidden, config.hidden) for n in range(config.layers)
         )
-        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim, 64), nn.SiLU(), nn.Linear(64, 4))
+        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4, 64), nn.SiLU(), nn.Linear(64, 4))
         with torch.no_grad():  # start as "nothing moves"
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
@@ -211,10 +212,15 @@ class Sequencer(nn.Module):
         zeros = frame.new_zeros(batch, self.config.hidden, height // 4, width // 4)
         return [(zeros, zeros) for _ in self.cells]
 
-    def forward(self, frame: torch.Tensor, motion: torch.Tensor, state: State) -> tuple[torch.Tensor, State, list[tuple]]:
-        """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates."""
+    def forward(self, frame: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
+                state: State) -> tuple[torch.Tensor, State, list[tuple]]:
+        """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates.
+
+        last_move (B x 4) is the move that made this frame (zeros for the start frame): like a writer reading
+        the last word, the LSTM reads the frame it made and the move it made.
+        """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
-        wanted = self.motion(motion)
+        wanted = torch.cat([self.motion(motion), last_move / torch.tensor(POSE_SCALE, device=last_move.device)], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         new_state, gates = [], []
         for cell, (h, c) in zip(self.cells, state, strict=True):
@@ -270,10 +276,10 @@ def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_fra
     """
     layers = layers or model.separate(start)
     state = model.initial_state(start)
-    pose = start.new_zeros(len(start), 4)
+    pose = move = start.new_zeros(len(start), 4)
     frame = start
     for _ in range(num_frames):
-        move, state, gates = model(frame, motion, state)
+        move, state, gates = model(frame, motion, move, state)
         pose = pose + move
         frame = draw(layers, pose)
         yield Step(frame, pose, gates, [c for _, c in state])

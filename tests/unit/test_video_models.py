@@ -22,6 +22,7 @@ from playground.video.convlstm import (
     fit_plane,
     gate_maps,
     load_sequencer,
+    objects,
     rollout,
     save_sequencer,
 )
@@ -32,6 +33,7 @@ from playground.video.motions import (
     SPIN_DEGREES,
     ZOOM_RATE,
     find_motion,
+    find_motions,
     poses,
 )
 
@@ -201,3 +203,25 @@ def test_video_training_resumes_from_its_checkpoint_and_matches_an_uninterrupted
     assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
     assert isinstance(load_sequencer(resumed), Sequencer)
     shutil.rmtree(straight)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "motions", "rest"),
+    [("an apple sliding left and a heart bouncing", ["slide_left", "bounce"], "an apple sliding and a heart"),
+     ("a star spinning, a moon shaking; a sun falling", ["spin", "shake", "slide_down"], "a star, a moon; a sun"),
+     ("a bouncing ball", ["bounce"], "a ball"), ("rock and roll", [], "rock and roll")],
+)
+def test_each_part_of_a_prompt_may_name_its_own_motion(prompt, motions, rest):
+    assert find_motions(prompt) == (motions, rest)
+
+
+def test_the_objects_of_a_matte_are_its_separate_regions_left_to_right_without_specks():
+    alpha = torch.zeros(1, 1, SIZE, SIZE)
+    alpha[..., 4:12, 20:30] = 1.0  # the right object
+    alpha[..., 20:28, 2:10] = 0.9  # the left object
+    alpha[..., 2, 2] = 1.0  # a speck
+    regions = objects(alpha, min_pixels=4)
+    assert len(regions) == 2
+    left, right = regions
+    assert left[0, 0, 24, 5] == 1 and left[0, 0, 8, 25] == 0 and right[0, 0, 8, 25] == 1
+    assert left[0, 0, 19, 5] == 1 and left[0, 0, 18, 5] == 0  # widened by one pixel, to keep the soft edge
