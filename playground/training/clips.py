@@ -52,7 +52,12 @@ def load_sprites(split: str, cache_dir: Path = config.CACHE_DIR) -> torch.Tensor
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, **{s: np.stack(images) for s, images in parts.items()})
     with np.load(cache) as saved:
-        rgba = torch.from_numpy(saved[split]).permute(0, 3, 1, 2).float() / 255
+        return premultiplied(saved[split])
+
+
+def premultiplied(rgba: np.ndarray) -> torch.Tensor:
+    """N x 4 x H x W premultiplied RGBA in [0, 1] from N x H x W x 4 uint8 pictures with straight alpha."""
+    rgba = torch.from_numpy(rgba).permute(0, 3, 1, 2).float() / 255
     return torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)
 
 

@@ -147,8 +147,11 @@ def safe_extract(tarball: Path, dest: Path, keep: tuple[str, ...]) -> int:
     return count
 
 
-def fetch_package(name: str, version: str, cache_dir: Path) -> Path:
-    """The extracted `package/` folder of name@version, fetched with `npm pack` unless already in cache_dir."""
+def fetch_package(name: str, version: str, cache_dir: Path, keep: tuple[str, ...] | None = None) -> Path:
+    """The extracted `package/` folder of name@version, fetched with `npm pack` unless already in cache_dir.
+
+    Only the members starting with one of `keep` are extracted (default: PACKAGE_FILES[name]).
+    """
     folder = cache_dir / f"{name}-{version}"
     if (folder / EXTRACTED_MARKER).exists():
         return folder / "package"
@@ -162,7 +165,7 @@ def fetch_package(name: str, version: str, cache_dir: Path) -> Path:
         raise RuntimeError(f"{' '.join(command)} failed: {error.stderr.strip()[-500:]}") from None
     tarball = cache_dir / json.loads(result.stdout)[0]["filename"]
     shutil.rmtree(folder, ignore_errors=True)  # a half-extracted folder from an interrupted run
-    safe_extract(tarball, folder, PACKAGE_FILES[name])
+    safe_extract(tarball, folder, PACKAGE_FILES[name] if keep is None else keep)
     tarball.unlink()
     (folder / EXTRACTED_MARKER).touch()
     return folder / "package"
@@ -181,7 +184,7 @@ def normalise_code(code: str) -> str:
     return "-".join(part for part in code.upper().split("-") if part != VARIATION_SELECTOR)
 
 
-def _name(label: str) -> str:
+def caption_name(label: str) -> str:
     """A caption-friendly name: "flag: Japan" -> "flag of Japan", "family: man, girl" -> "family: man and girl"."""
     if label.startswith("flag: "):
         return "flag of " + label.removeprefix("flag: ")
@@ -194,10 +197,13 @@ def _skin_tone(key: str) -> str:
     return " and ".join(tones)
 
 
-def read_catalogue(images_root: Path, data_root: Path, limit: int | None = None) -> list[CatalogueEntry]:
+def read_catalogue(
+    images_root: Path, data_root: Path, limit: int | None = None, vendor: str = "google"
+) -> list[CatalogueEntry]:
     """Every image of the first `limit` emoji (all when None) in emoji.json's order, joined with emojibase.
 
-    Images without a Google picture or without an emojibase entry (none in the pinned versions) are left out.
+    vendor is the image set of an emoji-datasource-<vendor> package ("google", "twitter"). Images
+    without a picture of that vendor or without an emojibase entry (none in the pinned versions) are left out.
     """
     emoji = sorted(json.loads((images_root / "emoji.json").read_text()), key=lambda e: e["sort_order"])
     data = json.loads((data_root / "en" / "data.json").read_text())
@@ -210,7 +216,7 @@ def read_catalogue(images_root: Path, data_root: Path, limit: int | None = None)
         for skin in entry.get("skins") or []:
             by_code[normalise_code(skin["hexcode"])] = entry  # a skin variant takes its base's name and tags
 
-    image_folder = images_root / "img" / "google" / "64"
+    image_folder = images_root / "img" / vendor / "64"
     entries = []
     for item in emoji[:limit]:
         base = normalise_code(item["unified"])
@@ -218,13 +224,13 @@ def read_catalogue(images_root: Path, data_root: Path, limit: int | None = None)
         for variant, tone in variants:
             info = by_code.get(normalise_code(variant["unified"]))
             path = image_folder / variant["image"]
-            if info is None or "group" not in info or not variant.get("has_img_google") or not path.exists():
+            if info is None or "group" not in info or not variant.get(f"has_img_{vendor}") or not path.exists():
                 continue
             entries.append(CatalogueEntry(
                 image_path=path,
                 codepoint=variant["unified"],
                 base=base,
-                name=_name(info["label"]),
+                name=caption_name(info["label"]),
                 group=groups[info["group"]],
                 subgroup=subgroups[info["subgroup"]],
                 tags=info.get("tags") or [],
