@@ -9,7 +9,9 @@ the app. The loss, back-propagated through the whole rollout, has three parts:
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge);
 - the pictures: the mean absolute error of the made frames.
-A curriculum lengthens the clips from 9 frames to --frames over the first half of the schedule, so
+Half the batches are teacher forced: each step reads the true frame and the true last move, so the
+LSTM learns what follows what (the next step of a shake from the last ones) even before its own moves
+are right; the other half read the model's own, as in the app. A curriculum lengthens the clips from 9 frames to --frames over the first half of the schedule, so
 the LSTM first learns a step, then to keep count over long videos; the learning rate then decays. The exported model is an exponential
 moving average of the trained one.
 """
@@ -28,6 +30,7 @@ EMA_DECAY = 0.995
 GRADIENT_CLIP = 1.0
 FIRST_FRAMES = 9  # clip length at the start of the curriculum
 PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1)
+TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instead of the model's own
 
 
 def true_pose(clips: ClipBatch) -> torch.Tensor:
@@ -36,14 +39,17 @@ def true_pose(clips: ClipBatch) -> torch.Tensor:
     return torch.cat([shift, clips.angles[..., None], torch.log(clips.halves / clips.halves[:, :1])[..., None]], -1)
 
 
-def losses(model: Sequencer, clips: ClipBatch) -> dict[str, torch.Tensor]:
-    """The three parts of the loss (see the module docstring), for clips rolled out from their first frame."""
+def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> dict[str, torch.Tensor]:
+    """The three parts of the loss (see the module docstring), for clips rolled out from their first frame,
+    reading its own frames and moves, or teacher forced: reading the true ones."""
     start = clips.frames[:, 0]
     layers = model.separate(start)
-    steps = list(rollout(model, start, clips.motions, clips.frames.shape[1] - 1, layers))
+    poses = true_pose(clips)
+    steps = list(rollout(model, start, clips.motions, clips.frames.shape[1] - 1, layers,
+                         poses if teacher_forced else None))
     made = torch.stack([s.frame for s in steps], 1)
     pose = torch.stack([s.pose for s in steps], 1)
-    target = true_pose(clips)[:, 1:]
+    target = poses[:, 1:]
     radius = clips.halves[:, :1, None] * PIXELS_PER_UNIT  # the sprite's half side in pixels
     weights = torch.cat([torch.full_like(radius, PIXELS_PER_UNIT).expand(-1, -1, 2), radius, radius], -1)
     return {
@@ -81,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         length = min(args.frames, FIRST_FRAMES + (args.frames - FIRST_FRAMES) * 2 * step // args.schedule_steps)
         clips = random_clips(sprites, args.batch_size, max(length, 2), args.size, rng)
         clips = ClipBatch(*(t.to(args.device) for t in vars(clips).values()))
+        teacher_forced = bool(torch.rand((), generator=rng) < TEACHER_FORCED_SHARE)
         with loop.autocast(args.device):
-            parts = losses(model, clips)
+            parts = losses(model, clips, teacher_forced)
         loss = sum(parts.values())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

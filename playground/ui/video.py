@@ -27,9 +27,9 @@ transparency mask, and the **background** behind it; and it finds the point the 
 frame is that same start sprite drawn over the background at a new place, angle and size, so it stays sharp and whole.
 
 **Frame by frame.** For each next frame, the network looks at the last frame it made and says how the sprite moves
-next: a shift, a turn, a change of size. The moves add up. It is told the motion's name, never its rule, and it
-sees only frames, so it must remember where in the motion it is: on the way up or down in a bounce, left or right
-in a shake.
+next: a shift, a turn, a change of size. The moves add up. It is told the motion's name, never its rule; it reads
+the frame it made and the move it made (as a writer reads the last word), so it must remember where in the motion
+it is: on the way up or down in a bounce, left or right in a shake.
 
 **An LSTM remembers.** That memory is the *cell state* of a *long short-term memory* (LSTM), carried from frame to
 frame. Three gates, numbers between 0 and 1, decide what happens to it at every step:
@@ -46,7 +46,9 @@ layers, so it shows broad patterns, not details. A bright (yellow) forget gate m
 dark (purple) one that it is wiped; a bright input gate means new information is written there. The cell-state map
 runs up to its largest value in the video: the memory starts empty and fills up over the first frames. The white
 lines are the edges of the frame read: see whether a pattern moves with the sprite or stays put in the frame.
-The plot below gives each map's mean, frame by frame.
+In our model it mostly stays put: what the memory holds is how far along the motion the sprite is, not a picture
+of it, so the maps show patterns across the whole frame more than the sprite's outline. An LSTM keeps whatever
+helps it predict the next step. The plot below gives each map's mean, frame by frame.
 """
 
 

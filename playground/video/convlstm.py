@@ -268,17 +268,22 @@ def objects(alpha: torch.Tensor, min_pixels: int) -> list[torch.Tensor]:
 
 
 def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_frames: int,
-            layers: Layers | None = None) -> Iterator[Step]:
+            layers: Layers | None = None, given_poses: torch.Tensor | None = None) -> Iterator[Step]:
     """Yield the num_frames frames that follow the start frames (B x 3 x S x S), one at a time.
 
     Each made frame is the next input: the LSTM sees what it drew, as in the app. layers is the start
-    frame taken apart by model.separate, when the caller has it already.
+    frame taken apart by model.separate, when the caller has it already. given_poses (B x num_frames x 4,
+    the start frame's zeros first) is for training only: each step then reads the frame and the move the
+    true poses give (teacher forcing), so every step is judged from the truth.
     """
     layers = layers or model.separate(start)
     state = model.initial_state(start)
     pose = move = start.new_zeros(len(start), 4)
     frame = start
-    for _ in range(num_frames):
+    for n in range(num_frames):
+        if given_poses is not None and n > 0:
+            pose, move = given_poses[:, n], given_poses[:, n] - given_poses[:, n - 1]
+            frame = draw(layers, pose)
         move, state, gates = model(frame, motion, move, state)
         pose = pose + move
         frame = draw(layers, pose)

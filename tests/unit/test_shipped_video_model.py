@@ -7,7 +7,9 @@ from conftest import require
 from PIL import Image
 
 from playground import config
-from playground.video import VideoSettings, generate_video
+from playground.training import evaluate_video
+from playground.video import VideoSettings, generate_video, load_video_model
+from playground.video.motions import MOTIONS
 
 pytestmark = [pytest.mark.embedded, pytest.mark.usefixtures("one_torch_thread")]
 FRAMES = 17  # the start frame and 16 made ones: the longest horizon of the model card
@@ -74,3 +76,39 @@ def test_a_bounce_falls_and_comes_back_up():
     heights = [centre(f)[1] for f in video]
     assert heights[10] - heights[0] > 6, heights  # half a period later it is lower (y grows downwards)
     assert abs(heights[20] - heights[0]) < 4, heights  # and a period later back where it started
+
+
+def colour_centre(frame: np.ndarray, channel: int) -> np.ndarray:
+    """Centre of the pixels that are strongly one colour (0 red, 2 blue) and weak in the others."""
+    others = [c for c in range(3) if c != channel]
+    mask = (frame[..., channel] > 0.6) & (frame[..., others[0]] < 0.45) & (frame[..., others[1]] < 0.45)
+    ys, xs = np.nonzero(mask)
+    return np.array([xs.mean(), ys.mean()])
+
+
+def test_each_object_of_a_scene_follows_the_motion_its_part_of_the_prompt_names():
+    scene = Image.new("RGB", (64, 64), (240, 240, 240))
+    scene.paste((220, 30, 30), (4, 4, 16, 16))  # a red square, top left
+    scene.paste((30, 30, 220), (44, 46, 58, 58))  # a blue square, bottom right
+    settings = VideoSettings(prompt="a red square falling down and a blue square sliding left", num_frames=FRAMES)
+    video = generate_video(settings, scene)
+    assert video.settings["motion"] == ["slide_down", "slide_left"]  # objects are taken left to right
+    first, last = (np.asarray(f).astype(float) / 255 for f in (video.frames[0], video.frames[-1]))
+    red, blue = colour_centre(last, 0) - colour_centre(first, 0), colour_centre(last, 2) - colour_centre(first, 2)
+    travel = 1.5 * (FRAMES - 1)  # pixels, at 1.5 a frame
+    assert abs(red[1] - travel) < 3 and abs(red[0]) < 2, red
+    assert abs(blue[0] + travel) < 3 and abs(blue[1]) < 2, blue
+
+
+def test_the_shipped_model_meets_the_pose_goals_on_start_frames_drawn_by_our_image_model():
+    """The evaluation's judge (a pose tracker built apart from the model) on two start frames of the diffusion
+    model, which the video model never trained on; the pixels-kept goal is not met yet (see the model card)."""
+    pictures = evaluate_video.start_pictures(evaluate_video.PICTURE_PROMPTS[:2])
+    model = load_video_model()
+    figures = {}
+    for motion in MOTIONS:
+        clips = evaluate_video.picture_clips(motion, pictures, config.VIDEO_SIZE)
+        made = evaluate_video.model_frames(model, clips.frames[:, 0], motion, clips.frames.shape[1] - 1)
+        figures[motion] = evaluate_video.measure(clips, made)
+    pose_goals = [row for row in evaluate_video.goals(figures) if "pixels kept" not in row["goal"]]
+    assert len(pose_goals) == 9 and all(row["passed"] for row in pose_goals), pose_goals

@@ -1,4 +1,4 @@
-"""The video model's parts: motions, synthetic clips, a tiny ConvLSTM saved and loaded, its trainer, and its measures."""
+"""The video model's parts: motions, synthetic clips, a tiny ConvLSTM saved and loaded, its drawing, and its trainer."""
 
 import json
 import math
@@ -12,7 +12,6 @@ from safetensors.torch import load_file
 from playground.training import loop
 from playground.training import video as video_trainer
 from playground.training.clips import backgrounds, compose, draw_sprites, load_sprites, random_clips
-from playground.training.evaluate_video import copy_last, evaluate, linear_extrapolation, psnr, ssim
 from playground.video.convlstm import (
     Layers,
     Sequencer,
@@ -159,29 +158,6 @@ def test_a_sprite_drawn_at_a_pose_moves_turns_and_grows_around_its_pivot():
     assert columns.max() - columns.min() + 1 == 8 and rows.max() - rows.min() + 1 == 4
     grown = draw(layers, torch.tensor([[0.0, 0.0, 0.0, math.log(2)]]))[0, 0] > 0.5
     assert grown.sum() == 4 * 32
-
-
-def test_psnr_and_ssim_rank_a_closer_frame_higher():
-    real = torch.rand(4, 3, SIZE, SIZE)
-    near, far = (real + 0.02 * torch.randn_like(real)).clamp(0, 1), torch.rand_like(real)
-    assert ssim(real, real).allclose(torch.ones(4)) and psnr(real, real) == pytest.approx(100)
-    assert psnr(near, real) > 30 > psnr(far, real) and bool((ssim(near, real) > ssim(far, real)).all())
-
-
-def test_linear_extrapolation_continues_a_straight_slide_and_copying_does_not(cache_dir):
-    sprites = load_sprites("train", cache_dir)
-    clips = random_clips(sprites, 4, 8, SIZE, torch.Generator().manual_seed(0), "slide_right").frames
-    context, real = clips[:, :2], clips[:, 2:]
-    assert psnr(linear_extrapolation(context, 6), real) > psnr(copy_last(context, 6), real) + 3
-
-
-def test_evaluation_reports_every_horizon_for_the_model_and_both_baselines(cache_dir):
-    result = evaluate(tiny_sequencer(), clips_per_motion=1, size=SIZE, cache_dir=cache_dir)
-    assert result["clips"] == len(MOTIONS)
-    for name in ("model", "model_from_one_frame", "copy_last", "linear"):
-        assert set(result[name]) == {"h1", "h4", "h8", "h16"}
-        assert all(0 < v["ssim"] <= 1 and v["psnr"] > 0 for v in result[name].values())
-    assert set(result["psnr_h8_by_motion"]) == set(MOTIONS)
 
 
 def train(out, cache_dir, steps):
