@@ -3,6 +3,7 @@ frame, a blob and a frozen video fail while the true frames meet them."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import fake_packages
 from PIL import Image, ImageDraw
 
@@ -88,6 +89,20 @@ def test_asymmetry_leaves_out_sprites_whose_turn_a_picture_cannot_tell(cache_dir
     assert ev.picture_clips("spin", [picture()], SIZE).asymmetry > ev.MIN_ASYMMETRY
 
 
+def test_a_sprite_drawn_a_pixel_off_keeps_its_pixels_and_a_smeared_one_does_not(clip_sets):
+    clips = clip_sets[MOTIONS.index("bounce")]
+    truth, sprite = clips.frames[:, 1:], clips.alpha[:, 1:] > 0.5
+    moved = truth.roll(1, dims=-1)
+    smeared = F.avg_pool2d(truth.flatten(0, 1), 5, stride=1, padding=2, count_include_pad=False)
+    smeared = smeared.unflatten(0, truth.shape[:2])
+
+    def share(made: torch.Tensor) -> float:
+        return ((ev.kept_pixels(made, truth) & sprite).sum() / sprite.sum()).item()
+
+    assert share(truth) == share(moved) == 1
+    assert share(smeared) < 0.9
+
+
 def blob(clips: ev.Clips) -> torch.Tensor:
     """A disc of each sprite's mean colour, at its true centre and size: the right place, but no sprite."""
     grid = coordinates(clips.frames[0, :1])  # 1 x 2 x S x S
@@ -161,3 +176,11 @@ def test_the_evaluation_measures_a_tiny_model_and_the_baselines_on_every_motion_
     lines = ev.table(result).splitlines()
     assert sum(line.startswith("| spin | 16 |") for line in lines) == 2
     assert sum(line.startswith("| spin angle error") for line in lines) == 2
+
+
+def test_an_untrained_model_which_does_not_move_the_sprite_fails_the_goals(cache_dir):
+    torch.manual_seed(0)
+    model = Sequencer(SequencerConfig(width=4, hidden=4, layers=1, motion_dim=2, image_size=SIZE)).eval()
+    figures = ev.model_figures(model, clips_per_motion=1, size=SIZE, cache_dir=cache_dir)
+    assert set(figures) == set(MOTIONS)
+    assert not ev.goals_met(figures)
