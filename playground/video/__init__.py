@@ -148,8 +148,10 @@ def generate_video(settings: VideoSettings, start: Image.Image | None = None,
         picture_settings = ImageSettings(prompt, backend=settings.image_backend, seed=settings.seed, num_images=1)
         start = generate_batch(picture_settings, [prompt], [settings.seed])[0]
     model = load_video_model()
-    first = scene_frame(start)
-    layers = object_layers(model, frame_tensor(first)[None]) if len(motions) > 1 else None
+    layers = None
+    if len(motions) > 1:
+        first = scene_frame(start)
+        layers = object_layers(model, frame_tensor(first)[None])
     if layers is None:
         first = start_frame(start)
         layers = model.separate(frame_tensor(first)[None])
