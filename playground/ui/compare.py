@@ -31,7 +31,7 @@ each column starts from the same noise (pictures) or the same random numbers (te
 see come from the words.
 
 **Specificity** counts the concrete details a prompt states, by word lists you can read in
-`playground/compare.py`: colour, count, size, shape, expression, material, style, composition, format; other
+`playground/compare/specificity.py`: colour, count, size, shape, expression, material, style, composition, format; other
 words count as the *subject*, and words like "a", "with" (skipped) or "nice", "thing" (vague, not counted) do
 not. Every counted word is listed under its column.
 
