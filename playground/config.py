@@ -86,6 +86,7 @@ ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and exampl
 DIFFUSION_MODEL_DIR = ASSETS_DIR / "models" / OWN_DIFFUSION_MODEL
 GAN_MODEL_DIR = ASSETS_DIR / "models" / "emoji-gan"
 SCORER_MODEL_DIR = ASSETS_DIR / "models" / "emoji-scorer"
+JUDGE_MODEL_DIR = ASSETS_DIR / "models" / "emoji-judge"
 VIDEO_MODEL_DIR = ASSETS_DIR / "models" / "emoji-video"
 VIDEO_SIZE = 64  # frames are VIDEO_SIZE pixels square, the size the video model was trained at
 VIDEO_FILE_SCALE = 4  # video files show each frame pixel as a 4x4 block (nearest neighbour), 256 px

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from playground import config
-from playground.image.pictures import BACKGROUND, COLOUR_WORDS
+from playground.image.pictures import BACKGROUND, COLOUR_WORDS, colour_words
 from playground.validation import check_choice, check_int
 
 # The packages, pinned so that a rebuild gives the same dataset.
@@ -54,12 +54,6 @@ MAX_TAGS = 3  # tags added to the most detailed caption
 # Tags shorter than this, or with digits or signs, are chat slang or codes ("+1", "143", "g2g", "AM").
 MIN_TAG_LETTERS = 3
 MAX_LIMIT = 100_000  # --limit is a number of emoji; far above the ~1 900 that exist
-
-# Colour words: each opaque pixel gets one word by the HSV rules in _pixel_colours, and an
-# emoji is described by the words that cover at least MIN_COLOUR_SHARE of its opaque pixels.
-MIN_COLOUR_SHARE = 0.2
-MAX_COLOURS = 2
-OPAQUE_ALPHA = 128  # pixels below this alpha are anti-aliased edges or background, not colour
 
 # Skin-tone modifiers as they appear in emoji.json's skin_variations keys.
 SKIN_TONES = {"1F3FB": "light", "1F3FC": "medium-light", "1F3FD": "medium", "1F3FE": "medium-dark", "1F3FF": "dark"}
@@ -239,61 +233,7 @@ def read_catalogue(
     return entries
 
 
-# 3. Pixels: background, colour words
-
-
-def _pixel_colours(rgb: np.ndarray) -> np.ndarray:
-    """Index into COLOUR_WORDS for each row of an (N, 3) uint8 array, by hue, saturation and value rules.
-
-    The first matching rule wins. The thresholds were set on the Noto pictures whose names state
-    their colour (the coloured hearts, circles and squares), and so that pale warm tones (a pig,
-    light skin) read as pink, cream as yellow, and dark warm tones (medium and dark skin, wood) as brown.
-    """
-    rgb = rgb.astype(np.float32) / 255
-    r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
-    value = rgb.max(axis=1)
-    delta = value - rgb.min(axis=1)
-    saturation = delta / np.maximum(value, 1e-6)
-    safe = np.maximum(delta, 1e-6)
-    hue = np.select(
-        [value == r, value == g], [((g - b) / safe) % 6, (b - r) / safe + 2], (r - g) / safe + 4
-    ) * 60  # degrees: 0 red, 60 yellow, 120 green, 240 blue
-    reddish = (hue < 20) | (hue >= 345)
-    warm = reddish | (hue < 45)
-    pale = (saturation < 0.35) & (value >= 0.85)
-    rules = [
-        (value < 0.3, "black"),
-        ((saturation < 0.15) & (value >= 0.85), "white"),
-        ((saturation < 0.15) & (value < 0.4), "black"),
-        (saturation < 0.15, "grey"),
-        (pale & warm & (hue < 34), "pink"),  # pale peach: a pig, light skin
-        (pale & (hue >= 34) & (hue < 68), "yellow"),  # cream: the inside of a banana
-        (reddish & (saturation < 0.6) & (value >= 0.85), "pink"),  # light red
-        (warm & (value < 0.75) & ~(reddish & (saturation >= 0.8)), "brown"),  # dark warm, but not deep red
-        (reddish, "red"),
-        (hue < 42, "orange"),
-        (hue < 68, "yellow"),
-        (hue < 165, "green"),
-        (hue < 255, "blue"),
-        (hue < 320, "purple"),
-    ]
-    indices = [COLOUR_WORDS.index(word) for _, word in rules]
-    return np.select([rule for rule, _ in rules], indices, COLOUR_WORDS.index("pink"))
-
-
-def colour_words(rgba: np.ndarray) -> list[str]:
-    """Up to MAX_COLOURS colour words that each cover MIN_COLOUR_SHARE of the opaque pixels, most covering first.
-
-    rgba is an H x W x 4 uint8 array. When no word reaches the share (a very colourful picture),
-    the most covering one is returned alone; a fully transparent picture has no colour words.
-    """
-    opaque = rgba[..., :3][rgba[..., 3] >= OPAQUE_ALPHA]
-    if len(opaque) == 0:
-        return []
-    shares = np.bincount(_pixel_colours(opaque), minlength=len(COLOUR_WORDS)) / len(opaque)
-    order = np.argsort(-shares, kind="stable")
-    words = [COLOUR_WORDS[i] for i in order[:MAX_COLOURS] if shares[i] >= MIN_COLOUR_SHARE]
-    return words or [COLOUR_WORDS[order[0]]]
+# 3. Pixels: the picture on its background
 
 
 def composite(rgba: Image.Image, size: int, background: tuple[int, int, int] = BACKGROUND) -> np.ndarray:

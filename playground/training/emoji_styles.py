@@ -44,6 +44,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from playground import config
+from playground.image.world import STYLE_WORDS
 from playground.training.clips import SPRITE_SIZE, premultiplied
 from playground.training.emoji_data import (
     DATA_PACKAGE,
@@ -129,16 +130,6 @@ STYLE_SOURCES = {
     "openmoji-black": StyleSource(OPENMOJI_PACKAGE, "black/svg", "code"),
 }
 STYLES = tuple(STYLE_SOURCES)
-# The word(s) a caption uses for each style: "a red apple in flat style".
-STYLE_WORDS = {
-    "noto": "noto",
-    "twemoji": "twemoji",
-    "fluent-flat": "flat",
-    "fluent-modern": "gradient",
-    "fluent-high-contrast": "black and white",
-    "openmoji": "outlined",
-    "openmoji-black": "line art",
-}
 # What shipped models may train on: everything but the share-alike OpenMoji (see the module docstring).
 TRAINING_STYLES = tuple(s for s in STYLES if PACKAGES[STYLE_SOURCES[s].package].licence != "CC-BY-SA-4.0")
 

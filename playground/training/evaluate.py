@@ -24,8 +24,7 @@ from playground.image import ImageSettings, generate_batch, generate_image
 from playground.image.scorer import adherence, frechet_distance, load_default_scorer
 from playground.image.text_encoder import encode
 from playground.training.captioned import load_captioned
-from playground.image.pictures import BACKGROUND, pictures_tensor
-from playground.training.emoji_data import colour_words
+from playground.image.pictures import BACKGROUND, colour_words, pictures_tensor
 
 CAPTION_LEVEL = 2  # "a red apple": colour words and name
 COLOUR_PROMPTS = {"a red apple": "red", "a green apple": "green", "a blue heart": "blue", "a yellow banana": "yellow"}

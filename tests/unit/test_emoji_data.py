@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from playground.image.pictures import BACKGROUND
+from playground.image.pictures import BACKGROUND, colour_words
 from playground.training import emoji_data
 from playground.training.emoji_data import (
     DATA_PACKAGE,
@@ -19,7 +19,6 @@ from playground.training.emoji_data import (
     IMAGES_PACKAGE,
     IMAGES_VERSION,
     build_splits,
-    colour_words,
     is_heldout,
     load_split,
     safe_extract,
