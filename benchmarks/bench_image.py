@@ -30,7 +30,7 @@ from playground.image import ImageSettings, diffusion, gan, generate_image
 from playground.image.scorer import frechet_distance, load_default_scorer
 from playground.image.text_encoder import TextEncoder, encode
 from playground.training.captioned import load_captioned
-from playground.training.evaluate import CAPTION_LEVEL, generate_for
+from playground.training.evaluate_emoji import CAPTION_LEVEL, generate_for
 
 PROMPT = "a red apple"
 GAN_PICTURES = 64

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from diffusers import (
+    AutoencoderKL,
     DDIMScheduler,
     DDPMScheduler,
     DiffusionPipeline,
@@ -32,10 +33,47 @@ from transformers import BertModel, PreTrainedTokenizerBase
 
 from playground import config, registry
 from playground.hub import first_line, hub_source
-from playground.image.text_encoder import TextEncoder, encode, load_text_encoder
+from playground.image.text_encoder import EMBEDDING_DIM, TextEncoder, encode, load_text_encoder
 from playground.validation import check_offered_model
 
-FOLD = 2  # the UNet's cells are FOLD x FOLD pixels
+FOLD = 2  # the pixel-space UNet's cells are FOLD x FOLD pixels
+TRAIN_TIMESTEPS = 1000
+BETA_SCHEDULE = "squaredcos_cap_v2"  # the cosine schedule: better than linear for small images
+LATENT_SIZE, LATENT_CHANNELS = 16, 4  # the latent model's UNet works on the autoencoder's 16 x 16 x 4 latents
+
+
+def unet_config(image_size: int, tiny: bool) -> dict:
+    """The pixel-space UNet's shape: attention only at 8 x 8 and 4 x 4, where it is cheap (tiny: for tests)."""
+    widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 128), 16, 4)
+    return dict(
+        sample_size=image_size // FOLD,
+        in_channels=3 * FOLD * FOLD,
+        out_channels=3 * FOLD * FOLD,
+        block_out_channels=widths,
+        layers_per_block=1,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=EMBEDDING_DIM,
+        attention_head_dim=heads,
+        norm_num_groups=groups,
+    )
+
+
+def latent_unet_config(tiny: bool = False) -> dict:
+    """The latent UNet's shape: cross-attention at 16 x 16 and 8 x 8, where the objects are (tiny: for tests)."""
+    widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 192), 32, 4)
+    return dict(
+        sample_size=LATENT_SIZE,
+        in_channels=LATENT_CHANNELS,
+        out_channels=LATENT_CHANNELS,
+        block_out_channels=widths,
+        layers_per_block=1,
+        down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=EMBEDDING_DIM,
+        attention_head_dim=heads,
+        norm_num_groups=groups,
+    )
 
 
 class TextToImagePipeline(DiffusionPipeline):
@@ -45,17 +83,28 @@ class TextToImagePipeline(DiffusionPipeline):
     package): pass them to from_pretrained.
     """
 
-    model_cpu_offload_seq = "text_encoder->unet"
+    model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["vae", "text_encoder", "tokenizer"]
     _callback_tensor_inputs = ["latents", "predicted_original"]
 
-    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers,
+    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers, vae: AutoencoderKL | None = None,
                  text_encoder: BertModel | None = None, tokenizer: PreTrainedTokenizerBase | None = None):
         super().__init__()
-        self.register_modules(unet=unet, scheduler=scheduler, text_encoder=text_encoder, tokenizer=tokenizer)
+        self.register_modules(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer)
 
     @property
     def image_size(self) -> int:
-        return self.unet.config.sample_size * FOLD
+        if self.vae is None:
+            return self.unet.config.sample_size * FOLD
+        return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Pictures in [0, 1] from the UNet's space: through the autoencoder's decoder (latent diffusion), or by
+        unfolding the cells back into pixels (the pixel-space model)."""
+        if self.vae is None:
+            return to_pixels(latents)
+        decoded = self.vae.decode(latents.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
+        return (decoded / 2 + 0.5).clamp(0, 1)
 
     def _predicted_original(self, model_input: torch.Tensor, output: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """The clean picture the model sees through the noise at step t (for the timeline; any scheduler).
@@ -123,8 +172,8 @@ class TextToImagePipeline(DiffusionPipeline):
                 callback_on_step_end(self, i, t, {k: tensors[k] for k in callback_on_step_end_tensor_inputs})
             latents = self.scheduler.step(output, t, latents, generator=generator).prev_sample
 
-        # 5. Decode: unfold the cells back into pixels
-        images = to_pixels(latents)
+        # 5. Decode
+        images = self.decode(latents)
 
         # 6. Post-process
         if output_type != "pt":
@@ -199,7 +248,7 @@ def load_pipeline(model: str) -> LoadedPipeline:
 def _decode_for_timeline(pipeline: DiffusionPipeline, tensors: dict) -> torch.Tensor | None:
     """Pictures in [0, 1] of what the pipeline holds at a step: our prediction, or the latents through the VAE."""
     if "predicted_original" in tensors:
-        return to_pixels(tensors["predicted_original"])
+        return pipeline.decode(tensors["predicted_original"])
     vae = getattr(pipeline, "vae", None)
     if vae is None:
         return None

@@ -20,32 +20,12 @@ import torch
 import torch.nn.functional as F
 from diffusers import DDPMScheduler, UNet2DConditionModel
 
-from playground.image.diffusion import FOLD, TextToImagePipeline
-from playground.image.text_encoder import EMBEDDING_DIM
+from playground.image.diffusion import BETA_SCHEDULE, FOLD, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
 from playground.training import loop
 
 CAPTION_DROPOUT = 0.1  # share of captions replaced by "" (the unconditional prompt for guidance)
 EMA_DECAY = 0.999
 WARMUP_STEPS = 200
-TRAIN_TIMESTEPS = 1000
-BETA_SCHEDULE = "squaredcos_cap_v2"  # the cosine schedule: better than linear for small images
-
-
-def unet_config(image_size: int, tiny: bool) -> dict:
-    """The UNet's shape: attention only at 8 x 8 and 4 x 4, where it is cheap (tiny: for tests)."""
-    widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 128), 16, 4)
-    return dict(
-        sample_size=image_size // FOLD,
-        in_channels=3 * FOLD * FOLD,
-        out_channels=3 * FOLD * FOLD,
-        block_out_channels=widths,
-        layers_per_block=1,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=EMBEDDING_DIM,
-        attention_head_dim=heads,
-        norm_num_groups=groups,
-    )
 
 
 def export(out: Path, unet: UNet2DConditionModel, scheduler: DDPMScheduler) -> None:
@@ -55,6 +35,18 @@ def export(out: Path, unet: UNet2DConditionModel, scheduler: DDPMScheduler) -> N
     """
     half = copy.deepcopy(unet).half()
     TextToImagePipeline(unet=half, scheduler=scheduler).save_pretrained(out, safe_serialization=True)
+
+
+def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor, mask: torch.Tensor,
+           alphas: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """DDPM's loss in the v-parameterisation at random timesteps: v = sqrt(a) noise - sqrt(1 - a) clean."""
+    noise = torch.randn(clean.shape, generator=generator).to(clean.device)
+    t = torch.randint(TRAIN_TIMESTEPS, (len(clean),), generator=generator).to(clean.device)
+    a = alphas[t].view(-1, 1, 1, 1)
+    with loop.autocast(clean.device.type):
+        predicted = unet(a.sqrt() * clean + (1 - a).sqrt() * noise, t, encoder_hidden_states=states,
+                         encoder_attention_mask=mask).sample
+    return F.mse_loss(predicted.float(), a.sqrt() * noise - (1 - a).sqrt() * clean)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,20 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         rows, caption = data.sample(args.batch_size, generator)
         caption[torch.rand(len(caption), generator=generator) < CAPTION_DROPOUT] = 0
         clean = F.pixel_unshuffle(data.images[rows], FOLD).to(args.device)
-        noise = torch.randn(clean.shape, generator=generator).to(args.device)
-        t = torch.randint(TRAIN_TIMESTEPS, (len(rows),), generator=generator).to(args.device)
-        a = alphas[t].view(-1, 1, 1, 1)
-        noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
         for group in optimizer.param_groups:
             group["lr"] = args.lr * min(1.0, (step + 1) / WARMUP_STEPS)
-        with loop.autocast(args.device):
-            predicted = unet(noisy, t, encoder_hidden_states=states[caption].float().to(args.device),
-                             encoder_attention_mask=masks[caption].to(args.device)).sample
-        loss = F.mse_loss(predicted.float(), a.sqrt() * noise - (1 - a).sqrt() * clean)  # v = sqrt(a) noise - sqrt(1-a) x
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        optimizer.step()
+        loss = v_loss(unet, clean, states[caption].float().to(args.device), masks[caption].to(args.device), alphas, generator)
+        loop.optimizer_step(optimizer, loss, unet)
         step += 1
         ema.update(unet, step)
         progress.log(step, loss=loss.item())

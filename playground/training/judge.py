@@ -21,7 +21,7 @@ import math
 import random
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -113,7 +113,7 @@ def targets(scenes: list[Scene], config: JudgeConfig) -> dict[str, torch.Tensor]
 
 
 def losses(model: Judge, pictures: torch.Tensor, target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    out = model(pictures)
+    out = {name: value.float() for name, value in model(pictures).items()}  # the losses in float32, also under autocast
     p = out["centre"].sigmoid().clamp(1e-4, 1 - 1e-4)
     positive = target["centres"]
     focal = torch.where(positive, (1 - p) ** FOCAL_ALPHA * torch.log(p),
@@ -140,14 +140,19 @@ def disc(colour_rgb: tuple[int, ...], background: tuple[int, ...], centre: tuple
     return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
 
 
-def measure(model: Judge, world: WorldSprites, count: int, seed: int, styles_known: bool) -> dict[str, float]:
+def measure(model: Judge, world: WorldSprites, count: int, seed: int, styles_known: bool,
+            transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
     """The judge's accuracy on `count` held-out scenes: per object found and named, per scene count, per object
-    area, per recoloured object colour, per scene background and style (when the styles are ones it knows)."""
+    area, per recoloured object colour, per scene background and style (when the styles are ones it knows).
+
+    transform changes the pictures before the judge sees them (e.g. a round trip through an autoencoder).
+    """
     rng = random.Random(seed)
     scenes = [sample_scene(rng, world, "heldout") for _ in range(count)]
     pictures = torch.stack([render(s, world) for s in scenes])
+    seens = look(model, transform(pictures) if transform else pictures)
     tallies: dict[str, list[bool]] = {k: [] for k in ("named", "count", "area", "colour", "background", "style")}
-    for scene, seen in zip(scenes, look(model, pictures), strict=True):
+    for scene, seen in zip(scenes, seens, strict=True):
         used = set()
         for thing in scene.things:
             nearest = min(((abs(f.centre[0] - thing.centre[0]) + abs(f.centre[1] - thing.centre[1]), i)
@@ -166,8 +171,8 @@ def measure(model: Judge, world: WorldSprites, count: int, seed: int, styles_kno
         if styles_known:
             tallies["style"].append(seen.style == scene.style)
     figures = {k: float(np.mean(v)) for k, v in tallies.items() if v}
-    figures["extra objects per scene"] = float(np.mean([
-        max(0, len(s.objects) - len(sc.things)) for sc, s in zip(scenes, look(model, pictures), strict=True)]))
+    figures["extra objects per scene"] = float(np.mean([max(0, len(seen.objects) - len(scene.things))
+                                                        for scene, seen in zip(scenes, seens, strict=True)]))
     return figures
 
 
@@ -221,10 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         with loop.autocast(args.device):
             parts = losses(model, pictures, {k: v.to(args.device) for k, v in targets(scenes, config).items()})
         loss = sum(parts.values())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        loop.optimizer_step(optimizer, loss, model)
         schedule.step()
         step += 1
         ema.update(model, step)

@@ -63,6 +63,14 @@ def autocast(device: str) -> torch.autocast:
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: torch.nn.Module, clip: float = 1.0) -> None:
+    """Back-propagate loss and take a step, the gradient norm clipped to `clip`."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+
+
 class EMA:
     """An exponential moving average of a model's weights: smoother samples than the raw weights."""
 

@@ -37,7 +37,8 @@ def test_cli_writes_pngs_that_carry_their_settings(tmp_path):
     from diffusers import DDPMScheduler, UNet2DConditionModel
 
     from playground.image import metadata
-    from playground.training.diffusion import BETA_SCHEDULE, export, unet_config
+    from playground.image.diffusion import BETA_SCHEDULE, unet_config
+    from playground.training.diffusion import export
 
     torch.manual_seed(0)
     export(tmp_path / "pipeline", UNet2DConditionModel(**unet_config(32, tiny=True)), DDPMScheduler(beta_schedule=BETA_SCHEDULE))

@@ -15,7 +15,8 @@ from playground import config, registry
 from playground.image import USED_SETTINGS, ImageSettings, diffusion
 from playground.image.gan import Discriminator, GANConfig, Generator, generate, load_generator, save_generator
 from playground.image.scorer import Scorer, ScorerConfig, adherence, frechet_distance, load_scorer, save_scorer
-from playground.training.diffusion import export, unet_config
+from playground.image.diffusion import unet_config
+from playground.training.diffusion import export
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -10,7 +10,7 @@ from playground.image import ImageSettings, generate_image
 from playground.image.scorer import adherence, load_default_scorer
 from playground.image.text_encoder import encode
 from playground.image.pictures import pictures_tensor
-from playground.training.evaluate import COLOUR_PROMPTS, picture_colours
+from playground.training.evaluate_emoji import COLOUR_PROMPTS, picture_colours
 
 pytestmark = pytest.mark.embedded
 BACKENDS = {"gan": {}, "diffusion": {"num_inference_steps": 20}}
