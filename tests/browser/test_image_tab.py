@@ -66,3 +66,24 @@ def test_generate_then_sharpen_then_download_a_png_that_restores_its_settings(pa
     page.locator("#image-png-info input[type=file]").set_input_files(str(path))
     expect(page.locator("#image-prompt textarea")).to_have_value("a red apple", timeout=30_000)
     expect(page.get_by_label("number input for Sharpness")).to_have_value("2.5")
+
+
+def test_each_picture_shows_which_details_it_honours_and_unknown_words_get_a_note(page):
+    if not (config.JUDGE_MODEL_DIR / "model.safetensors").is_file():
+        pytest.fail("the shipped judge is missing from assets/models")
+    generate(page, "a skyscraper next to a small blue cat")
+    checks = page.locator("#image-checks")
+    expect(checks).to_contain_text("'skyscraper' is not in this model's vocabulary", timeout=30_000)
+    pictures = checks.locator("li")
+    expect(pictures).to_have_count(4)
+    for index in range(4):
+        line = pictures.nth(index).inner_text()
+        assert f"(seed {index})" in line
+        assert line.count("✓") + line.count("✗") == 3, line  # the cat, its colour, its size
+        assert "cat" in line and "blue cat" in line and "small cat" in line
+    page.screenshot(path="/tmp/image_tab_checks.png", full_page=True)
+
+    page.get_by_role("button", name="What this model knows").click()
+    vocabulary = page.locator("#image-vocabulary")
+    expect(vocabulary.locator("img")).to_be_visible()
+    expect(vocabulary).to_contain_text('"black and white style"')
