@@ -3,10 +3,12 @@
 import time
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from playground import config
 from playground.image import metadata
+from playground.image.world import COLOUR_RGB
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +89,18 @@ def test_each_picture_shows_which_details_it_honours_and_unknown_words_get_a_not
     vocabulary = page.locator("#image-vocabulary")
     expect(vocabulary.locator("img")).to_be_visible()
     expect(vocabulary).to_contain_text('"black and white style"')
+
+
+def test_a_dropped_picture_is_judged_against_the_prompt(page, tmp_path):
+    if not (config.JUDGE_MODEL_DIR / "model.safetensors").is_file():
+        pytest.fail("the shipped judge is missing from assets/models")
+    path = tmp_path / "blue.png"
+    Image.new("RGB", (64, 64), COLOUR_RGB["blue"]).save(path)
+    page.get_by_role("tab", name="Image").click()
+    page.locator("#image-prompt textarea").fill("a cat on a blue background")
+    page.get_by_role("button", name="Judge a picture").click()
+    page.locator("#image-judge-picture input[type=file]").set_input_files(str(path))
+    summary = page.locator("#image-judge-summary")
+    expect(summary).to_contain_text("✓ blue background", timeout=30_000)
+    expect(summary).to_contain_text("✗ cat")
+    expect(page.get_by_label("Details honoured")).to_have_value("1")
