@@ -32,48 +32,6 @@ NOT_OURS = ("The judge knows only our own world (the objects and words under *Wh
 CHECKS_HEADING = ("**Which details each picture honours** (✓ honoured · ✗ not, with what the judge saw instead in "
                   "brackets; checked on the pictures as generated, before post-processing)")
 
-
-def _phrases(phrases: dict[str, tuple[str, ...]]) -> str:
-    return "; ".join(" / ".join(alternatives) for alternatives in phrases.values())
-
-
-_OBJECTS = "; ".join(f"*{category}*: {', '.join(objects)}" for category, objects in world.CATEGORIES.items())
-_SIZES = {size: tuple(w for w, s in world.SIZES.items() if s == size) for size in dict.fromkeys(world.SIZES.values())}
-
-
-VOCABULARY = f"""
-The models draw a small world: 64 × 64 pictures of one to four of these objects. A prompt can ask for:
-
-- **Objects** ({len(world.OBJECTS)}, by category): {_OBJECTS}.
-  Also: {", ".join(f"{s} ({w})" for s, w in world.SYNONYMS.items())}.
-- **Counts**: {", ".join(world.COUNTS)} ("two apples", "3 cats").
-- **Colours** of an object, natural or not ("a blue banana"): {", ".join(world.OBJECT_COLOURS)}.
-- **Sizes**: {_phrases(_SIZES)}.
-- **Places**: {_phrases(world.AREA_PHRASES)}.
-- **Relations** between two objects: {_phrases(world.RELATION_PHRASES)} ("a cat above a car").
-- **Backgrounds**: "on a blue background", "on a blue to yellow gradient", in {", ".join(world.BACKGROUND_COLOURS)}
-  (white is the default light grey).
-- **Styles**: {", ".join(f'"{world.STYLE_WORDS[s]} style"' for s in JudgeConfig().styles)}.
-
-Any other word is not in the vocabulary: the models never saw it, so no picture can show it.
-Thumbnails: Noto emoji (Apache-2.0), one style of the five the models learn.
-"""
-
-
-def vocabulary_note(prompt: str) -> str:
-    """A visible note for the words of a prompt our models do not know ("" when it has none)."""
-    unknown = world.read_prompt(prompt).unknown
-    if not unknown:
-        return ""
-    words = " and ".join(f"'{w}'" for w in unknown) if len(unknown) < 3 else ", ".join(f"'{w}'" for w in unknown)
-    many = len(unknown) > 1
-    return (f"⚠️ {words} {'are' if many else 'is'} not in this model's vocabulary: it learned only the words under "
-            f"*What this model knows*, so its pictures cannot show {'them' if many else 'it'}.")
-
-
-def _checks_line(verdict: Verdict) -> str:
-    return f"{verdict_text(verdict)} — **{verdict.honoured} of {len(verdict.checks)}**"
-
 HOW_IT_WORKS = """
 **GAN (generator vs discriminator).** Two networks learn against each other. The *generator* turns random
 noise plus your prompt into a picture in one step; the *discriminator* sees real emoji and generated ones
@@ -97,6 +55,31 @@ on the models' pictures, so it does not share their blind spots. Try the example
 
 **Post-processing** (brightness, contrast, colour, sharpness, upscale) changes the finished pictures
 with Pillow, without running the model again. Every PNG keeps its settings: drop one into *PNG info*.
+"""
+
+
+def _phrases(phrases: dict[str, tuple[str, ...]]) -> str:
+    return "; ".join(" / ".join(alternatives) for alternatives in phrases.values())
+
+
+_OBJECTS = "; ".join(f"*{category}*: {', '.join(objects)}" for category, objects in world.CATEGORIES.items())
+_SIZES = {size: tuple(w for w, s in world.SIZES.items() if s == size) for size in dict.fromkeys(world.SIZES.values())}
+VOCABULARY = f"""
+The models draw a small world: 64 × 64 pictures of one to four of these objects. A prompt can ask for:
+
+- **Objects** ({len(world.OBJECTS)}, by category): {_OBJECTS}.
+  Also: {", ".join(f"{s} ({w})" for s, w in world.SYNONYMS.items())}.
+- **Counts**: {", ".join(world.COUNTS)} ("two apples", "3 cats").
+- **Colours** of an object, natural or not ("a blue banana"): {", ".join(world.OBJECT_COLOURS)}.
+- **Sizes**: {_phrases(_SIZES)}.
+- **Places**: {_phrases(world.AREA_PHRASES)}.
+- **Relations** between two objects: {_phrases(world.RELATION_PHRASES)} ("a cat above a car").
+- **Backgrounds**: "on a blue background", "on a blue to yellow gradient", in {", ".join(world.BACKGROUND_COLOURS)}
+  (white is the default light grey).
+- **Styles**: {", ".join(f'"{world.STYLE_WORDS[s]} style"' for s in JudgeConfig().styles)}.
+
+Any other word is not in the vocabulary: the models never saw it, so no picture can show it.
+Thumbnails: Noto emoji (Apache-2.0), one style of the five the models learn.
 """
 
 
@@ -147,6 +130,21 @@ def generate_image(
     files = [str(metadata.save_png(picture, s)) for picture, s in zip(result.images, result.settings)]
     timeline = [(step, _side_by_side(pictures)) for step, pictures in result.timeline]
     return files, result.settings, Generated(result.images, result.settings, files, timeline, settings.ours)
+
+
+def vocabulary_note(prompt: str) -> str:
+    """A visible note for the words of a prompt our models do not know ("" when it has none)."""
+    unknown = world.read_prompt(prompt).unknown
+    if not unknown:
+        return ""
+    words = " and ".join(f"'{w}'" for w in unknown) if len(unknown) < 3 else ", ".join(f"'{w}'" for w in unknown)
+    many = len(unknown) > 1
+    return (f"⚠️ {words} {'are' if many else 'is'} not in this model's vocabulary: it learned only the words under "
+            f"*What this model knows*, so its pictures cannot show {'them' if many else 'it'}.")
+
+
+def _checks_line(verdict: Verdict) -> str:
+    return f"{verdict_text(verdict)} — **{verdict.honoured} of {len(verdict.checks)}**"
 
 
 @show_errors
