@@ -13,7 +13,7 @@ from playground.training.judge import disc, measure
 from playground.training.scenes import load_world_sprites
 
 PROMPTS_PER_TASK = 8
-UNSEEN_STYLE_NAMED = 0.5  # the OpenMoji floor: well under the model card's figure, far above chance (1/80)
+UNSEEN_STYLE_NAMED = 0.35  # the OpenMoji floor: under the model card's figure, far above chance (1/80)
 
 
 @pytest.fixture(scope="module")
