@@ -292,7 +292,7 @@ def build_image_tab() -> gr.Gallery:
     gr.Examples(EXAMPLES["detail"], inputs=[prompt, seed], label="A ladder of detail (same seed): each step asks for more; the checks under the pictures show what each picture honours")
     with gr.Accordion("What this model knows", open=False, elem_id="image-vocabulary"):
         with gr.Row():
-            gr.Image(str(OBJECT_SHEET), label="The objects", interactive=False, buttons=["fullscreen"], scale=3)
+            gr.Image(str(OBJECT_SHEET), label="The objects", show_label=False, interactive=False, buttons=["fullscreen"], scale=3)
             gr.Markdown(VOCABULARY, scale=2)
 
     post_inputs = [generated, brightness, contrast, saturation, sharpness, upscale]

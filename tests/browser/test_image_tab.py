@@ -83,12 +83,12 @@ def test_each_picture_shows_which_details_it_honours_and_unknown_words_get_a_not
         assert f"(seed {index})" in line
         assert line.count("✓") + line.count("✗") == 3, line  # the cat, its colour, its size
         assert "cat" in line and "blue cat" in line and "small cat" in line
-    page.screenshot(path="/tmp/image_tab_checks.png", full_page=True)
 
     page.get_by_role("button", name="What this model knows").click()
     vocabulary = page.locator("#image-vocabulary")
     expect(vocabulary.locator("img")).to_be_visible()
     expect(vocabulary).to_contain_text('"black and white style"')
+    page.screenshot(path="/tmp/image_tab_checks.png", full_page=True)
 
 
 def test_a_dropped_picture_is_judged_against_the_prompt(page, tmp_path):
