@@ -62,6 +62,11 @@ class ImageSettings:
             self.backend
         ]
 
+    @property
+    def ours(self) -> bool:
+        """Whether our own models draw the pictures: pictures of the world the judge knows (playground.image.world)."""
+        return self.backend == "gan" or self.backend == "diffusion" and self.model_name() == config.OWN_DIFFUSION_MODEL
+
     def for_image(self, seed: int) -> dict:
         """The settings that remake one picture (its own seed), as stored in its PNG."""
         values = {**asdict(self), "model": self.model_name(), "seed": seed}

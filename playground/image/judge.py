@@ -14,16 +14,18 @@ a generated picture and apart from the models it judges, so it does not share th
 its accuracy on held-out scenes and on a drawing style it never saw.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 from playground import config, registry
-from playground.image.pictures import COLOUR_WORDS, colour_words, pixel_colours
+from playground.image.pictures import BACKGROUND, COLOUR_WORDS, colour_words, pictures_tensor, pixel_colours
 from playground.image.world import (
     AREA_PHRASES,
     OBJECTS,
@@ -32,9 +34,11 @@ from playground.image.world import (
     Request,
     area_of,
     plural,
+    read_prompt,
     relation_holds,
     size_of,
 )
+from playground.validation import check_text
 from playground.weights import load_weights, read_config, save_model
 
 STRIDE = 4  # pixels per cell of the detector's maps (16 x 16 cells for 64 pixels)
@@ -206,8 +210,13 @@ def _named(objects: tuple[Found, ...], name: str) -> list[Found]:
 
 
 def _what(objects: tuple[Found, ...]) -> str:
-    names = [f.name or "something unnamed" for f in objects]
-    return "found " + (", ".join(names) if names else "nothing")
+    """"found a cat, 2 apples and something unnamed": each name once, with its count."""
+    counts = Counter(f.name for f in objects)
+    if not counts:
+        return "found nothing"
+    words = [(f"{n} {plural(name)}" if n > 1 else name) if name else
+             f"{n} unnamed things" if n > 1 else "something unnamed" for name, n in counts.items()]
+    return "found " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1])
 
 
 def check(request: Request, seen: Seen) -> Verdict:
@@ -254,3 +263,37 @@ def check(request: Request, seen: Seen) -> Verdict:
         checks.append(Check(f"{STYLE_WORDS[request.style]} style", "style", honoured, "" if honoured else
                             STYLE_WORDS[seen.style]))
     return Verdict(tuple(checks))
+
+
+def world_picture(picture: Image.Image) -> Image.Image:
+    """A picture as the judge reads it: RGB at SIZE x SIZE, see-through pixels on the world's background, a smaller
+    picture enlarged pixel by pixel (nearest: a 32-pixel picture keeps its sharp pixels) and a larger one averaged."""
+    picture = picture.convert("RGBA")
+    picture = Image.alpha_composite(Image.new("RGBA", picture.size, (*BACKGROUND, 255)), picture).convert("RGB")
+    if picture.size == (SIZE, SIZE):
+        return picture
+    larger = max(picture.size) > SIZE
+    return picture.resize((SIZE, SIZE), Image.Resampling.BOX if larger else Image.Resampling.NEAREST)
+
+
+def judge_pictures(prompt: str, pictures: list[Image.Image]) -> list[Verdict]:
+    """Each picture's checks against its prompt: which details of the prompt (read with the world's words) it honours.
+
+    What the Image tab shows under generated pictures and /judge_image answers; the shipped judge, loaded once.
+    """
+    prompt = check_text("prompt", prompt, config.MAX_PROMPT_CHARS)
+    if not isinstance(pictures, list) or not 1 <= len(pictures) <= config.MAX_NUM_IMAGES:
+        got = len(pictures) if isinstance(pictures, list) else type(pictures).__name__
+        raise ValueError(f"pictures must be a list of 1 to {config.MAX_NUM_IMAGES} pictures, got {got}")
+    for picture in pictures:
+        if not isinstance(picture, Image.Image):
+            raise ValueError(f"pictures must be pictures (PIL images), got {type(picture).__name__}")
+    request = read_prompt(prompt)
+    seen = look(load_default_judge(), pictures_tensor([world_picture(p) for p in pictures]))
+    return [check(request, s) for s in seen]
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """A verdict on one line: "✓ apple · ✗ blue apple (red) · ✓ apple in the top left corner", what the judge saw
+    instead in brackets; "" when the prompt asked for nothing the judge checks."""
+    return " · ".join(f"✓ {c.detail}" if c.honoured else f"✗ {c.detail} ({c.found})" for c in verdict.checks)

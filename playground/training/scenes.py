@@ -1,6 +1,7 @@
 """Scenes of the world (playground.image.world): one to four emoji objects drawn on the fly, with their captions.
 
     python -m playground.training.scenes --out scenes.png [--count 24] [--seed 0]   (a look: scenes and captions)
+    python -m playground.training.scenes --objects --out assets/examples/world_objects.png   (the Image tab's objects)
 
 A scene is drawn from a Request, the same description a prompt is read into: the objects with their counts,
 colours, sizes and places, how two of them stand to each other, the background and the style. sample_request
@@ -24,12 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from playground import config
 from playground.image.pictures import BACKGROUND, colour_words
 from playground.image.world import (
     AREAS,
+    CATEGORIES,
     CATEGORY,
     CATEGORY_WORDS,
     COLOUR_RGB,
@@ -353,15 +355,56 @@ def contact_sheet(scenes: list[Scene], world: WorldSprites, rng: random.Random, 
     return sheet
 
 
+OBJECT_SIDE = 32  # pixels: an object's larger side on the object sheet
+OBJECT_CELL = (76, 56)  # width, height of an object and its name on the sheet
+OBJECT_COLUMNS = 10
+HEADER_HEIGHT = 20  # a category's title line
+
+
+def object_sheet(world: WorldSprites, style: str = "noto") -> Image.Image:
+    """Every object of the world, one sprite of `style` each with its word beneath, in rows by category: the
+    thumbnails of the Image tab's "What this model knows" (the app reads the PNG and never draws sprites)."""
+    font = ImageFont.load_default(11)
+    width, height = OBJECT_CELL
+    rows = sum(1 + (len(objects) + OBJECT_COLUMNS - 1) // OBJECT_COLUMNS for objects in CATEGORIES.values())
+    sheet = Image.new("RGB", (OBJECT_COLUMNS * width, rows * height), "white")
+    draw = ImageDraw.Draw(sheet)
+    y = 0
+    for category, objects in CATEGORIES.items():
+        draw.text((4, y + 4), category, fill="black", font=ImageFont.load_default(13))
+        y += HEADER_HEIGHT
+        for index, word in enumerate(objects):
+            x, top = index % OBJECT_COLUMNS * width, y + index // OBJECT_COLUMNS * height
+            sprite = world.sprites[(word, style)]
+            x0, y0, x1, y1 = _box(sprite, OBJECT_SIDE, (width / 2, OBJECT_SIDE / 2 + 2))
+            drawn = F.interpolate(sprite[None], size=(y1 - y0, x1 - x0), mode="bilinear", antialias=True,
+                                  align_corners=False)[0].clamp(0, 1)
+            cell = torch.ones(3, y1 - y0, x1 - x0)
+            pixels = ((drawn[:3] + (1 - drawn[3:]) * cell).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            sheet.paste(Image.fromarray(pixels), (x + x0, top + y0))
+            draw.text((x + (width - draw.textlength(word, font=font)) / 2, top + OBJECT_SIDE + 6), word, fill="black",
+                      font=font)
+        y += (len(objects) + OBJECT_COLUMNS - 1) // OBJECT_COLUMNS * height
+    return sheet.crop((0, 0, sheet.width, y))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground.training.scenes", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="the contact sheet to write (PNG)")
+    parser.add_argument("--objects", action="store_true",
+                        help="write every object of the world instead (one sprite each, named, by category; --style "
+                             "default noto)")
     parser.add_argument("--count", type=int, default=24, help="scenes on the sheet")
     parser.add_argument("--split", choices=("train", "heldout"), default="train")
     parser.add_argument("--style", choices=STYLES, help="only this style (default: every training style)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR)
     args = parser.parse_args(argv)
+    if args.objects:
+        style = args.style or "noto"
+        object_sheet(load_world_sprites((style,), args.cache_dir), style).save(args.out, optimize=True)
+        print(f"{args.out}: {len(OBJECTS)} objects in {style} style")
+        return 0
     world = load_world_sprites((args.style,) if args.style else TRAINING_STYLES, args.cache_dir)
     rng = random.Random(args.seed)
     scenes = [sample_scene(rng, world, args.split) for _ in range(args.count)]

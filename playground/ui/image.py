@@ -1,16 +1,18 @@
 """The Image tab: a prompt and settings in, pictures out, with the denoising timeline, post-processing
-without regenerating, and PNG files that carry their settings (drop one back to restore them)."""
+without regenerating, and PNG files that carry their settings (drop one back to restore them). Under our models'
+pictures, the judge's checks: which details of the prompt each picture honours; below, what the models know."""
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gradio as gr
 from PIL import Image
 
 from playground import config, image
-from playground.image import metadata
+from playground.image import metadata, world
+from playground.image.judge import JudgeConfig, Verdict, judge_pictures, verdict_text
 from playground.image.postprocess import UPSCALES, PostProcessing, postprocess
 from playground.ui.common import show_errors
 
@@ -24,6 +26,11 @@ MODELS = {
 TIMELINE_ZOOM = 4  # timeline pictures are shown this many times larger (nearest neighbour: pixels stay sharp)
 POSTPROCESS_SLIDERS = ("brightness", "contrast", "saturation", "sharpness")
 CSS = "#image-gallery img, #image-timeline img { image-rendering: pixelated; }"
+OBJECT_SHEET = config.ASSETS_DIR / "examples" / "world_objects.png"  # python -m playground.training.scenes --objects
+NOT_OURS = ("The judge knows only our own world (the objects and words under *What this model knows*): it checks "
+            "pictures of our models (gan, and diffusion with emoji-diffusion), not those of hub or OpenAI models.")
+CHECKS_HEADING = ("**Which details each picture honours** (✓ honoured · ✗ not, with what the judge saw instead in "
+                  "brackets; checked on the pictures as generated, before post-processing)")
 
 HOW_IT_WORKS = """
 **GAN (generator vs discriminator).** Two networks learn against each other. The *generator* turns random
@@ -40,12 +47,39 @@ The *scheduler* decides how big each step is: DPM-Solver++ needs ~15 steps, the 
 (empty: "anything"), and moves away from the second towards the first, `guidance` times as far.
 0–1: loose, varied pictures; 3–7: closer to the prompt; too high: harsh colours.
 
-**Detailed prompts.** Our models learned from captions from vague ("food") to detailed ("a red apple,
-fruit"): the more you say (colour, object), the closer the picture comes to what you meant. Try the
-examples, same seed.
+**Detailed prompts.** Our models learn from captions from vague ("food") to detailed ("two small red apples
+in the top left corner, on a blue background, flat style"): the more you say, the closer the picture should come
+to what you meant. Under each of our models' pictures, a *judge* checks every detail of the prompt: ✓ honoured,
+✗ not (with what it saw instead). The judge is a small detector trained only on real drawings of this world, never
+on the models' pictures, so it does not share their blind spots. Try the examples: a ladder of detail, same seed.
 
 **Post-processing** (brightness, contrast, colour, sharpness, upscale) changes the finished pictures
 with Pillow, without running the model again. Every PNG keeps its settings: drop one into *PNG info*.
+"""
+
+
+def _phrases(phrases: dict[str, tuple[str, ...]]) -> str:
+    return "; ".join(" / ".join(alternatives) for alternatives in phrases.values())
+
+
+_OBJECTS = "; ".join(f"*{category}*: {', '.join(objects)}" for category, objects in world.CATEGORIES.items())
+_SIZES = {size: tuple(w for w, s in world.SIZES.items() if s == size) for size in dict.fromkeys(world.SIZES.values())}
+VOCABULARY = f"""
+The models draw a small world: 64 × 64 pictures of one to four of these objects. A prompt can ask for:
+
+- **Objects** ({len(world.OBJECTS)}, by category): {_OBJECTS}.
+  Also: {", ".join(f"{s} ({w})" for s, w in world.SYNONYMS.items())}.
+- **Counts**: {", ".join(world.COUNTS)} ("two apples", "3 cats").
+- **Colours** of an object, natural or not ("a blue banana"): {", ".join(world.OBJECT_COLOURS)}.
+- **Sizes**: {_phrases(_SIZES)}.
+- **Places**: {_phrases(world.AREA_PHRASES)}.
+- **Relations** between two objects: {_phrases(world.RELATION_PHRASES)} ("a cat above a car").
+- **Backgrounds**: "on a blue background", "on a blue to yellow gradient", in {", ".join(world.BACKGROUND_COLOURS)}
+  (white is the default light grey).
+- **Styles**: {", ".join(f'"{world.STYLE_WORDS[s]} style"' for s in JudgeConfig().styles)}.
+
+Any other word is not in the vocabulary: the models never saw it, so no picture can show it.
+Thumbnails: Noto emoji (Apache-2.0), one style of the five the models learn.
 """
 
 
@@ -57,6 +91,7 @@ class Generated:
     settings: list[dict]
     files: list[str]  # the pictures as saved, without post-processing
     timeline: list[tuple[int, Image.Image]]  # (step, the batch's predicted pictures side by side)
+    ours: bool  # drawn by our own models, so the judge can check them (ImageSettings.ours)
 
 
 def _side_by_side(pictures: list[Image.Image]) -> Image.Image:
@@ -94,7 +129,56 @@ def generate_image(
     result = image.generate_image(settings, on_step, base_url, api_key)
     files = [str(metadata.save_png(picture, s)) for picture, s in zip(result.images, result.settings)]
     timeline = [(step, _side_by_side(pictures)) for step, pictures in result.timeline]
-    return files, result.settings, Generated(result.images, result.settings, files, timeline)
+    return files, result.settings, Generated(result.images, result.settings, files, timeline, settings.ours)
+
+
+def vocabulary_note(prompt: str) -> str:
+    """A visible note for the words of a prompt our models do not know ("" when it has none)."""
+    unknown = world.read_prompt(prompt).unknown
+    if not unknown:
+        return ""
+    words = " and ".join(f"'{w}'" for w in unknown) if len(unknown) < 3 else ", ".join(f"'{w}'" for w in unknown)
+    many = len(unknown) > 1
+    return (f"⚠️ {words} {'are' if many else 'is'} not in this model's vocabulary: it learned only the words under "
+            f"*What this model knows*, so its pictures cannot show {'them' if many else 'it'}.")
+
+
+def _checks_line(verdict: Verdict) -> str:
+    return f"{verdict_text(verdict)} — **{verdict.honoured} of {len(verdict.checks)}**"
+
+
+@show_errors
+def show_checks(generated: Generated | None) -> str:
+    """Under the pictures: for each one, the details of the prompt it honours ✓ and does not ✗ (our models only),
+    after a note on the prompt's words outside the vocabulary."""
+    if generated is None:
+        return gr.skip()
+    if not generated.ours:
+        return NOT_OURS
+    prompt = generated.settings[0]["prompt"]
+    if not prompt.strip():
+        return "A random picture: the prompt asked for nothing, so there is nothing to check."
+    note = vocabulary_note(prompt)
+    verdicts = judge_pictures(prompt, generated.images)
+    if not verdicts[0].checks:
+        lines = ["The prompt names nothing the judge can check: ask for an object of *What this model knows*."]
+    else:
+        lines = [CHECKS_HEADING, *(f"{i}. (seed {s['seed']}) {_checks_line(v)}"
+                                   for i, (v, s) in enumerate(zip(verdicts, generated.settings), 1))]
+    return "\n\n".join([note, *lines] if note else lines)
+
+
+@show_errors
+def judge_image(prompt: str, image: dict | None) -> tuple[list[dict], int, str]:
+    """Judge one uploaded picture against a prompt: its checks (detail, kind, honoured, found), how many are honoured,
+    and the same as a line of text."""
+    if not image:
+        raise ValueError("image must be a picture uploaded to this app, got none")
+    picture = metadata.read_upload(image["path"])  # a FileData of an uploaded file (ui.inputs checked it)
+    verdict = judge_pictures(prompt, [picture])[0]
+    line = _checks_line(verdict) if verdict.checks else "The prompt names nothing the judge can check."
+    note = vocabulary_note(prompt)
+    return [asdict(c) for c in verdict.checks], verdict.honoured, f"{note}\n\n{line}" if note else line
 
 
 @show_errors
@@ -183,8 +267,16 @@ def build_image_tab() -> gr.Gallery:
                 gr.Markdown(HOW_IT_WORKS)
             with gr.Accordion("PNG info: drop a picture made here to restore its settings", open=False):
                 png_file = gr.File(label="PNG made by this app", file_types=[".png"], type="filepath", elem_id="image-png-info")
+            with gr.Accordion("Judge a picture: which details of the prompt above does it show?", open=False):
+                judge_picture = gr.Image(None, label="Picture (resized to 64 × 64 for the judge)", type="filepath", sources=["upload", "clipboard"], height=180, elem_id="image-judge-picture")
+                judge_button = gr.Button("Judge", size="sm", elem_id="image-judge")
+                judge_summary = gr.Markdown(label="Summary", elem_id="image-judge-summary")
+                with gr.Row():
+                    judge_checks = gr.JSON(label="Checks", elem_id="image-judge-checks")
+                    judge_honoured = gr.Number(label="Details honoured", precision=0, interactive=False, elem_id="image-judge-honoured")
         with gr.Column(scale=3):
             gallery = gr.Gallery(label="Pictures", columns=4, height=340, format="png", buttons=["download", "fullscreen"], interactive=False, elem_id="image-gallery")
+            checks_view = gr.Markdown(elem_id="image-checks")
             with gr.Accordion("Post-processing (no new generation)", open=True):
                 with gr.Row():
                     brightness = gr.Slider(0, 3, value=1, step=0.05, label="Brightness", elem_id="image-brightness")
@@ -197,7 +289,11 @@ def build_image_tab() -> gr.Gallery:
             timeline_image = gr.Image(label="Timeline", interactive=False, visible=False, format="png", elem_id="image-timeline")
             settings_view = gr.JSON(label="Settings of each picture (stored in its PNG)", elem_id="image-settings")
             generated = gr.State(None, time_to_live=3600)
-    gr.Examples(EXAMPLES["detail"], inputs=[prompt, seed], label="Vague → detailed prompts (same seed): the more the prompt says, the closer the picture")
+    gr.Examples(EXAMPLES["detail"], inputs=[prompt, seed], label="A ladder of detail (same seed): each step asks for more; the checks under the pictures show what each picture honours")
+    with gr.Accordion("What this model knows", open=False, elem_id="image-vocabulary"):
+        with gr.Row():
+            gr.Image(str(OBJECT_SHEET), label="The objects", interactive=False, buttons=["fullscreen"], scale=3)
+            gr.Markdown(VOCABULARY, scale=2)
 
     post_inputs = [generated, brightness, contrast, saturation, sharpness, upscale]
     backend.change(_backend_changed, [backend, model], [model, openai_settings, diffusion_settings, negative_prompt], api_visibility="private")
@@ -210,6 +306,7 @@ def build_image_tab() -> gr.Gallery:
         api_name="generate_image",
         preprocess=False,
     )
+    run.success(show_checks, generated, checks_view, api_visibility="private")
     run.success(show_timeline, generated, [timeline_step, timeline_image], api_visibility="private").then(
         apply_postprocessing, post_inputs, [gallery, settings_view], api_visibility="private"
     )
@@ -218,6 +315,14 @@ def build_image_tab() -> gr.Gallery:
         [s.change for s in (brightness, contrast, saturation, sharpness, upscale)],
         apply_postprocessing, post_inputs, [gallery, settings_view], api_visibility="private",
         trigger_mode="always_last", show_progress="hidden",
+    )
+    gr.on(
+        [judge_button.click, judge_picture.upload],
+        judge_image,
+        inputs=[prompt, judge_picture],
+        outputs=[judge_checks, judge_honoured, judge_summary],
+        api_name="judge_image",
+        preprocess=False,
     )
     png_file.upload(
         restore_settings, png_file,

@@ -151,6 +151,14 @@ def test_png_info_accepts_no_file_outside_the_upload_folder(app, upload_folder, 
         assert (output.get("error") or "").startswith(f"file {FILE_REFUSAL}"), (label, output)
 
 
+def test_the_picture_to_judge_accepts_no_file_outside_the_upload_folder(app, upload_folder, outside_picture):
+    for label, path in hostile_paths(upload_folder, outside_picture).items():
+        before = files_in(upload_folder)
+        message = error_of(call_raw(app, "judge_image", json.dumps({"data": ["a red apple", file_data(path)]})))
+        assert message is not None and message.startswith(f"image {FILE_REFUSAL}"), label
+        assert files_in(upload_folder) == before, f"{label}: a file was copied into the upload folder"
+
+
 def test_the_image_tabs_gallery_as_a_video_start_accepts_no_file_outside_the_upload_folder(app, upload_folder, outside_picture):
     for label, path in hostile_paths(upload_folder, outside_picture).items():
         output = queue_call(app, "video-from-image-tab", "click", [[{"image": file_data(path), "caption": None}]])

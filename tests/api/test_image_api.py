@@ -10,11 +10,12 @@ import numpy as np
 import openai
 import pytest
 from conftest import SERVER_API_KEY, call_raw, require
-from gradio_client import Client
+from gradio_client import Client, handle_file
 from PIL import Image
 
 from playground import config
 from playground.image import metadata
+from playground.image.world import COLOUR_RGB
 
 pytestmark = pytest.mark.embedded
 
@@ -129,3 +130,58 @@ def test_the_openai_backend_reaches_a_compatible_server_with_this_callers_key_on
     assert len(gallery) == 2 and settings[0]["backend"] == "openai"
     with pytest.raises(Exception, match=r"API key was rejected \(401"):
         generate(Client(app.url, verbose=False), backend="openai", model="emoji-gan", base_url=base_url, api_key="wrong")
+
+
+@pytest.fixture(scope="module")
+def blue_picture(tmp_path_factory):
+    require((config.JUDGE_MODEL_DIR / "model.safetensors").is_file(), "the shipped judge is missing")
+    path = tmp_path_factory.mktemp("judge") / "blue.png"
+    Image.new("RGB", (48, 48), COLOUR_RGB["blue"]).save(path)
+    return path
+
+
+def judge(client: Client, prompt: str, path) -> tuple[list[dict], int, str]:
+    return client.predict(prompt, handle_file(str(path)), api_name="/judge_image")
+
+
+def test_judge_image_returns_each_detail_of_the_prompt_with_whether_the_picture_honours_it(client, blue_picture):
+    checks, honoured, summary = judge(client, "an apple on a blue background", blue_picture)
+    assert [(c["detail"], c["kind"], c["honoured"]) for c in checks] == [
+        ("apple", "object", False), ("blue background", "background", True)]
+    assert checks[0]["found"] == "found nothing" and checks[1]["found"] == ""
+    assert honoured == 1
+    assert summary == "✗ apple (found nothing) · ✓ blue background — **1 of 2**"
+
+
+def test_judge_image_notes_words_outside_the_vocabulary(client, blue_picture):
+    checks, honoured, summary = judge(client, "a skyscraper on a blue background", blue_picture)
+    assert [c["kind"] for c in checks] == ["background"] and honoured == 1
+    assert summary.startswith("⚠️ 'skyscraper' is not in this model's vocabulary")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ("", "prompt must not be empty"),
+        (5, "prompt must be text, got a number"),
+        ("x" * (config.MAX_PROMPT_CHARS + 1),
+         f"prompt is too long: {config.MAX_PROMPT_CHARS + 1} characters, the limit is {config.MAX_PROMPT_CHARS}"),
+    ],
+)
+def test_judge_image_refuses_a_bad_prompt_naming_it(client, blue_picture, prompt, message):
+    with pytest.raises(Exception, match=re.escape(message)):
+        judge(client, prompt, blue_picture)
+
+
+def test_judge_image_refuses_a_missing_picture_a_file_that_is_not_one_and_one_too_large(client, blue_picture, tmp_path):
+    with pytest.raises(Exception, match=re.escape("image must be a picture uploaded to this app, got none")):
+        client.predict("an apple", None, api_name="/judge_image")
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    with pytest.raises(Exception, match=re.escape("file is not a picture")):
+        judge(client, "an apple", text)
+    huge = tmp_path / "huge.png"
+    Image.new("1", (5000, 5000)).save(huge)
+    with pytest.raises(Exception, match=re.escape("picture is too large: 5000x5000 pixels")):
+        judge(client, "an apple", huge)
+

@@ -3,10 +3,12 @@
 import time
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from playground import config
 from playground.image import metadata
+from playground.image.world import COLOUR_RGB
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +68,39 @@ def test_generate_then_sharpen_then_download_a_png_that_restores_its_settings(pa
     page.locator("#image-png-info input[type=file]").set_input_files(str(path))
     expect(page.locator("#image-prompt textarea")).to_have_value("a red apple", timeout=30_000)
     expect(page.get_by_label("number input for Sharpness")).to_have_value("2.5")
+
+
+def test_each_picture_shows_which_details_it_honours_and_unknown_words_get_a_note(page):
+    if not (config.JUDGE_MODEL_DIR / "model.safetensors").is_file():
+        pytest.fail("the shipped judge is missing from assets/models")
+    generate(page, "a skyscraper next to a small blue cat")
+    checks = page.locator("#image-checks")
+    expect(checks).to_contain_text("'skyscraper' is not in this model's vocabulary", timeout=30_000)
+    pictures = checks.locator("li")
+    expect(pictures).to_have_count(4)
+    for index in range(4):
+        line = pictures.nth(index).inner_text()
+        assert f"(seed {index})" in line
+        assert line.count("✓") + line.count("✗") == 3, line  # the cat, its colour, its size
+        assert "cat" in line and "blue cat" in line and "small cat" in line
+    page.screenshot(path="/tmp/image_tab_checks.png", full_page=True)
+
+    page.get_by_role("button", name="What this model knows").click()
+    vocabulary = page.locator("#image-vocabulary")
+    expect(vocabulary.locator("img")).to_be_visible()
+    expect(vocabulary).to_contain_text('"black and white style"')
+
+
+def test_a_dropped_picture_is_judged_against_the_prompt(page, tmp_path):
+    if not (config.JUDGE_MODEL_DIR / "model.safetensors").is_file():
+        pytest.fail("the shipped judge is missing from assets/models")
+    path = tmp_path / "blue.png"
+    Image.new("RGB", (64, 64), COLOUR_RGB["blue"]).save(path)
+    page.get_by_role("tab", name="Image").click()
+    page.locator("#image-prompt textarea").fill("a cat on a blue background")
+    page.get_by_role("button", name="Judge a picture").click()
+    page.locator("#image-judge-picture input[type=file]").set_input_files(str(path))
+    summary = page.locator("#image-judge-summary")
+    expect(summary).to_contain_text("✓ blue background", timeout=30_000)
+    expect(summary).to_contain_text("✗ cat")
+    expect(page.get_by_label("Details honoured")).to_have_value("1")

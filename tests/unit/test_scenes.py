@@ -5,7 +5,9 @@ import random
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from playground import config
 from playground.image.pictures import COLOUR_WORDS, colour_words, pixel_colours
 from playground.image.world import OBJECT_COLOURS, OBJECTS, SIZE, area_of, read_prompt, relation_holds, size_of
 from playground.training.emoji_styles import TRAINING_STYLES
@@ -17,6 +19,7 @@ from playground.training.scenes import (
     caption,
     heldout_combinations,
     load_world_sprites,
+    object_sheet,
     recolour,
     render,
     sample_scene,
@@ -39,6 +42,15 @@ def scenes(world):
 def test_every_object_has_a_sprite_in_every_training_style(world):
     assert {name for name, _ in world.sprites} == set(OBJECTS)
     assert len(world.sprites) == len(OBJECTS) * len(TRAINING_STYLES)
+
+
+def test_the_committed_object_sheet_shows_the_worlds_objects_as_object_sheet_draws_them(world):
+    drawn = np.asarray(object_sheet(world), dtype=np.float32)
+    with Image.open(config.ASSETS_DIR / "examples" / "world_objects.png") as committed:
+        shipped = np.asarray(committed.convert("RGB"), dtype=np.float32)
+    redraw = "python -m playground.training.scenes --objects --out assets/examples/world_objects.png"
+    assert shipped.shape == drawn.shape, f"the vocabulary changed: run {redraw}"
+    assert np.abs(shipped - drawn).mean() < 1.0  # the same sprites and names (a font's anti-aliasing may differ)
 
 
 def test_captions_at_every_level_read_back_as_the_scene_says_them(scenes):
