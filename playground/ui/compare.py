@@ -144,33 +144,32 @@ def _scores_markdown(column: compare.Column, comparison: Comparison, best: float
 
 
 def _specificity_chart(comparison: Comparison) -> Figure | None:
-    """Each column's adherence (pictures: details honoured, each picture a small dot) against its specificity."""
-    columns = [c for c in comparison.columns if c.mean_adherence is not None]
-    if not columns:
+    """Each column's adherence (pictures: details honoured, each picture a small dot) against its specificity; None
+    when adherence was not measured."""
+    columns = comparison.columns
+    if columns[0].mean_adherence is None:
         return None
     figure, axes = new_chart(7, 3.2)
     judged = columns[0].mean_honoured is not None
-    for index, column in enumerate(columns):
-        x = column.specificity.score
-        y = column.mean_honoured if judged else column.mean_adherence
+    xs = [c.specificity.score for c in columns]
+    ys = [c.mean_honoured if judged else c.mean_adherence for c in columns]
+    axes.plot(xs, ys, color="#4f46e5", linewidth=1, alpha=0.5, zorder=1)
+    axes.scatter(xs, ys, s=60, color="#4f46e5", zorder=3)
+    for index, (column, x, y) in enumerate(zip(columns, xs, ys)):
         if judged:
             spread = [x + 0.06 * (k - (len(column.verdicts) - 1) / 2) for k in range(len(column.verdicts))]
             axes.scatter(spread, [v.honoured for v in column.verdicts], s=12, color="#a5b4fc", zorder=2)
-        axes.scatter([x], [y], s=60, color="#4f46e5", zorder=3)
         label = column.prompt if len(column.prompt) <= 28 else column.prompt[:27] + "…"
         axes.annotate(f"{index + 1}. {label}", (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    axes.plot([c.specificity.score for c in columns], [c.mean_honoured if judged else c.mean_adherence for c in columns],
-              color="#4f46e5", linewidth=1, alpha=0.5, zorder=1)
     if judged:
         total = len(columns[0].details)
         axes.axhline(total, color="#6b7280", linewidth=1, linestyle="--")
         axes.set_ylim(-0.3, total + 0.5)
         axes.set_yticks(range(total + 1))
-        axes.set_ylabel(f"details honoured (of the reference's {total})")
+        axes.set_ylabel(f"details honoured (of {total})")
     else:
         axes.set_ylabel("adherence (MiniLM cosine)")
-    scores = [c.specificity.score for c in columns]
-    axes.set_xlim(min(scores) - 0.5, max(scores) + 2.5)  # room for the labels on the right
+    axes.set_xlim(min(xs) - 0.5, max(xs) + 2.5)  # room for the labels on the right
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("specificity (details the prompt states)")
     measure = "Details honoured" if judged else "Adherence"
