@@ -1,9 +1,9 @@
 """Diffusion backend: our pixel-space text-to-image pipeline and any diffusers pipeline, loaded the same way.
 
-Our model is a diffusers UNet2DConditionModel trained on the emoji dataset
-(playground.training.diffusion), saved as a pipeline folder with model_index.json. The UNet reads
-the 32 px picture folded into 16 x 16 cells of 2 x 2 pixels (12 channels): lossless, and a quarter
-of the positions to compute. Hub models (e.g. stabilityai/sd-turbo) load through
+Our models are diffusers UNet2DConditionModels saved as pipeline folders with model_index.json: the 32 px emoji
+model (playground.training.diffusion) reads its picture folded into 16 x 16 cells of 2 x 2 pixels (12 channels),
+the 64 px world model (playground.training.world_diffusion) into 16 x 16 cells of 4 x 4 pixels (48 channels):
+lossless, and few positions to compute. Hub models (e.g. stabilityai/sd-turbo) load through
 DiffusionPipeline.from_pretrained; both kinds share the schedulers and the step callback that
 records the denoising timeline.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from diffusers import (
-    AutoencoderKL,
     DDIMScheduler,
     DDPMScheduler,
     DiffusionPipeline,
@@ -36,10 +35,10 @@ from playground.hub import first_line, hub_source
 from playground.image.text_encoder import EMBEDDING_DIM, TextEncoder, encode, load_text_encoder
 from playground.validation import check_offered_model
 
-FOLD = 2  # the pixel-space UNet's cells are FOLD x FOLD pixels
+FOLD = 2  # the 32 px model's cells are FOLD x FOLD pixels
+WORLD_FOLD = 4  # the 64 px world model's: 16 x 16 cells of 4 x 4 pixels (48 channels)
 TRAIN_TIMESTEPS = 1000
 BETA_SCHEDULE = "squaredcos_cap_v2"  # the cosine schedule: better than linear for small images
-LATENT_SIZE, LATENT_CHANNELS = 16, 4  # the latent model's UNet works on the autoencoder's 16 x 16 x 4 latents
 
 
 def unet_config(image_size: int, tiny: bool) -> dict:
@@ -59,13 +58,14 @@ def unet_config(image_size: int, tiny: bool) -> dict:
     )
 
 
-def latent_unet_config(tiny: bool = False) -> dict:
-    """The latent UNet's shape: cross-attention at 16 x 16 and 8 x 8, where the objects are (tiny: for tests)."""
+def world_unet_config(image_size: int = 64, tiny: bool = False) -> dict:
+    """The world model's UNet: 64 px pictures folded into 16 x 16 cells, cross-attention at 16 x 16 and 8 x 8, where
+    the objects are, so each word can act at its object's place (tiny: for tests)."""
     widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 192), 32, 4)
     return dict(
-        sample_size=LATENT_SIZE,
-        in_channels=LATENT_CHANNELS,
-        out_channels=LATENT_CHANNELS,
+        sample_size=image_size // WORLD_FOLD,
+        in_channels=3 * WORLD_FOLD * WORLD_FOLD,
+        out_channels=3 * WORLD_FOLD * WORLD_FOLD,
         block_out_channels=widths,
         layers_per_block=1,
         down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
@@ -83,28 +83,17 @@ class TextToImagePipeline(DiffusionPipeline):
     package): pass them to from_pretrained.
     """
 
-    model_cpu_offload_seq = "text_encoder->unet->vae"
-    _optional_components = ["vae", "text_encoder", "tokenizer"]
+    model_cpu_offload_seq = "text_encoder->unet"
     _callback_tensor_inputs = ["latents", "predicted_original"]
 
-    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers, vae: AutoencoderKL | None = None,
+    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers,
                  text_encoder: BertModel | None = None, tokenizer: PreTrainedTokenizerBase | None = None):
         super().__init__()
-        self.register_modules(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer)
+        self.register_modules(unet=unet, scheduler=scheduler, text_encoder=text_encoder, tokenizer=tokenizer)
 
     @property
     def image_size(self) -> int:
-        if self.vae is None:
-            return self.unet.config.sample_size * FOLD
-        return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
-
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Pictures in [0, 1] from the UNet's space: through the autoencoder's decoder (latent diffusion), or by
-        unfolding the cells back into pixels (the pixel-space model)."""
-        if self.vae is None:
-            return to_pixels(latents)
-        decoded = self.vae.decode(latents.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
-        return (decoded / 2 + 0.5).clamp(0, 1)
+        return self.unet.config.sample_size * fold_of(self.unet.config.in_channels)
 
     def _predicted_original(self, model_input: torch.Tensor, output: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """The clean picture the model sees through the noise at step t (for the timeline; any scheduler).
@@ -172,8 +161,8 @@ class TextToImagePipeline(DiffusionPipeline):
                 callback_on_step_end(self, i, t, {k: tensors[k] for k in callback_on_step_end_tensor_inputs})
             latents = self.scheduler.step(output, t, latents, generator=generator).prev_sample
 
-        # 5. Decode
-        images = self.decode(latents)
+        # 5. Decode: unfold the cells back into pixels
+        images = to_pixels(latents)
 
         # 6. Post-process
         if output_type != "pt":
@@ -184,9 +173,14 @@ class TextToImagePipeline(DiffusionPipeline):
         return ImagePipelineOutput(images=images) if return_dict else (images,)
 
 
+def fold_of(channels: int) -> int:
+    """The side in pixels of a UNet's cells, from its channels (3 per pixel): 12 -> 2, 48 -> 4."""
+    return round((channels / 3) ** 0.5)
+
+
 def to_pixels(latents: torch.Tensor) -> torch.Tensor:
-    """Our UNet's 12-channel cells as RGB pixels in [0, 1]."""
-    return (F.pixel_shuffle(latents, FOLD) / 2 + 0.5).clamp(0, 1)
+    """Our UNet's cells (3 x fold x fold channels) as RGB pixels in [0, 1]."""
+    return (F.pixel_shuffle(latents, fold_of(latents.shape[1])) / 2 + 0.5).clamp(0, 1)
 
 
 # Loading and running any pipeline
@@ -248,7 +242,7 @@ def load_pipeline(model: str) -> LoadedPipeline:
 def _decode_for_timeline(pipeline: DiffusionPipeline, tensors: dict) -> torch.Tensor | None:
     """Pictures in [0, 1] of what the pipeline holds at a step: our prediction, or the latents through the VAE."""
     if "predicted_original" in tensors:
-        return pipeline.decode(tensors["predicted_original"])
+        return to_pixels(tensors["predicted_original"])
     vae = getattr(pipeline, "vae", None)
     if vae is None:
         return None

@@ -3,9 +3,9 @@
 GenEval (Ghosh et al., 2023) does not ask one number how well a picture fits a prompt; it finds the objects with a
 detector and checks each thing the prompt asked: the objects, their count, colours and positions. This judge does the
 same for the 64 x 64 world of playground.image.world:
-- a small detector (Judge) finds the objects: a heat map of object centres, each object's box, and its name among
-  the world's objects, or no name when none is likely (a smudge is not "a rocket"); a head on the whole picture
-  names its drawing style;
+- a small detector (Judge) finds the objects: a heat map of object centres, each object's box, its name among
+  the world's objects, or no name when none is likely (a smudge is not "a rocket"), and the style it is drawn in;
+  the picture's style is the one its objects are most likely drawn in;
 - colours are not learned: an object's colour words are read from its own pixels (those unlike the background around
   them) by the colour rule of pictures.colour_words, the background's from its top and bottom rows;
 - check() compares what was found with what the prompt asked (world.read_prompt), detail by detail.
@@ -73,17 +73,17 @@ class Judge(nn.Module):
         self.at8 = _block(2 * w, 4 * w, 2)  # 8 x 8: context for the largest objects
         self.lateral = nn.Conv2d(4 * w, 2 * w, 1)
         self.mix = _block(2 * w, 2 * w)
-        # per cell: centre logit, offset in the cell (x, y), box size (w, h) in frame units, name logits
-        self.maps = nn.Conv2d(2 * w, 5 + len(config.objects), 1)
-        self.style = nn.Linear(4 * w, len(config.styles))
+        # per cell: centre logit, offset in the cell (x, y), box size (w, h) in frame units, name and style logits
+        self.maps = nn.Conv2d(2 * w, 5 + len(config.objects) + len(config.styles), 1)
 
     def forward(self, pictures: torch.Tensor) -> dict[str, torch.Tensor]:
-        """pictures: B x 3 x 64 x 64 in [0, 1]. Maps at 16 x 16 cells and the style logits."""
+        """pictures: B x 3 x 64 x 64 in [0, 1]. Maps at 16 x 16 cells."""
         quarter = self.at16(self.at32(pictures * 2 - 1))
         eighth = self.at8(quarter)
         maps = self.maps(self.mix(quarter + F.interpolate(self.lateral(eighth), scale_factor=2.0)))
+        names = 5 + len(self.config.objects)
         return {"centre": maps[:, 0], "offset": maps[:, 1:3].sigmoid(), "size": maps[:, 3:5],
-                "names": maps[:, 5:], "style": self.style(eighth.mean((2, 3)))}
+                "names": maps[:, 5:names], "styles": maps[:, names:]}
 
 
 def save_judge(model: Judge, folder: Path) -> None:
@@ -154,7 +154,7 @@ def look(judge: Judge, pictures: torch.Tensor) -> list[Seen]:
     heat = out["centre"].sigmoid()
     peaks = (heat >= PRESENT) & (heat == F.max_pool2d(heat[:, None], 3, 1, 1)[:, 0])
     names = out["names"].softmax(1)
-    styles = out["style"].argmax(1)
+    styles = (out["styles"].softmax(1) * heat[:, None]).sum((2, 3)).argmax(1)  # weighted by how object-like each cell is
     seen = []
     for index in range(len(pictures)):
         picture = pictures[index].permute(1, 2, 0).numpy()

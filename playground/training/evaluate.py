@@ -44,6 +44,7 @@ from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import WorldSprites, is_heldout, load_world_sprites, place, render
 
 PICTURES_PER_PROMPT = 4
+REAL_SCENES_GOAL = 0.95  # real pictures of the prompts must pass this often, or the judge is wrong
 GENEVAL_TASKS = ("single object", "two objects", "counting", "colours", "position", "colour attribution")
 TASKS = GENEVAL_TASKS + ("place in frame", "size", "background", "style")
 COUNT_WORDS = {n: w for w, n in COUNTS.items() if w.isalpha()}
@@ -151,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         results[backend] = score(prompts, pictures)
         seconds[backend] = time.perf_counter() - start
     print(table(results))
+    if "real" in results:
+        real = results["real"]["overall, all ten tasks"]
+        print(f"real scenes: {real:.2f} over all ten tasks ({'meets' if real >= REAL_SCENES_GOAL else 'misses'} the "
+              f"judge's check, >= {REAL_SCENES_GOAL})")
     print("seconds: " + ", ".join(f"{b} {s:.0f}" for b, s in seconds.items()))
     if args.json:
         args.json.write_text(json.dumps({"prompts": prompts, "scores": results, "seconds": seconds}, indent=1) + "\n")

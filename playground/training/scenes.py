@@ -59,6 +59,7 @@ RECOLOURED_SHARE = 0.5  # objects drawn in an asked colour rather than their own
 BACKGROUND_SHARES = {"default": 0.5, "plain": 0.3, "gradient": 0.2}
 SIZE_SHARES = {None: 0.5, "small": 0.25, "big": 0.25}  # None: the medium size, which captions do not name
 MARGIN = 1  # pixels kept free between two objects
+AREA_MARGIN = 2  # pixels between an object's centre and the borders of the area it is asked in, so it is clearly there
 CLEAR_OFFSET = 1.5  # a relation's main offset is at least this times the other one, so it reads one way only
 PLACING_TRIES = 200
 MONOCHROME_STYLE = "fluent-high-contrast"  # "black and white": its objects are never recoloured
@@ -205,11 +206,14 @@ def _apart(box: tuple[int, int, int, int], others: list[Placed]) -> bool:
 
 
 def _centre_in(area: str | None, rng: random.Random) -> tuple[float, float]:
+    """A random centre anywhere, or in the area at least AREA_MARGIN pixels from its borders."""
     if area is None:
         return rng.uniform(0, SIZE), rng.uniform(0, SIZE)
     index = AREAS.index(area)
     third = SIZE / 3
-    return rng.uniform(index % 3 * third, (index % 3 + 1) * third), rng.uniform(index // 3 * third, (index // 3 + 1) * third)
+    column, row = index % 3, index // 3
+    return (rng.uniform(column * third + AREA_MARGIN, (column + 1) * third - AREA_MARGIN),
+            rng.uniform(row * third + AREA_MARGIN, (row + 1) * third - AREA_MARGIN))
 
 
 def _clear(relation: str, first: Placed, second: Placed) -> bool:
