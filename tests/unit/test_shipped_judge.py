@@ -1,0 +1,60 @@
+"""The shipped judge (assets/models/emoji-judge) on real scenes it never trained on, and on bad pictures it must fail."""
+
+import numpy as np
+import pytest
+import torch
+
+from playground.image.judge import check, load_default_judge, look
+from playground.image.pictures import BACKGROUND
+from playground.image.world import COLOUR_RGB, OBJECTS, SIZE, Asked, Request, read_prompt
+from playground.training.emoji_styles import STYLES, TRAINING_STYLES
+from playground.training.evaluate import PICTURES_PER_PROMPT, REAL_SCENES_GOAL, TASKS, real_pictures, task_prompts
+from playground.training.judge import disc, measure
+from playground.training.scenes import load_world_sprites
+
+PROMPTS_PER_TASK = 8
+UNSEEN_STYLE_NAMED = 0.5  # the OpenMoji floor: well under the model card's figure, far above chance (1/80)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return load_world_sprites(TRAINING_STYLES)
+
+
+def test_real_scenes_pass_the_benchmark(world):
+    prompts = task_prompts(world, PROMPTS_PER_TASK)
+    judge = load_default_judge()
+    passed = []
+    for task in TASKS:
+        seen = look(judge, real_pictures(world, prompts[task]))
+        requests = [p for p in prompts[task] for _ in range(PICTURES_PER_PROMPT)]
+        passed += [check(read_prompt(r), s).all_honoured for r, s in zip(requests, seen, strict=True)]
+    assert np.mean(passed) >= REAL_SCENES_GOAL
+
+
+def test_a_disc_of_the_right_colour_is_not_a_rocket(world):
+    judge = load_default_judge()
+    rocket = disc(COLOUR_RGB[world.colours[("rocket", "noto")][0]], BACKGROUND, (SIZE / 2, SIZE / 2), 14)
+    verdict = check(Request((Asked("rocket"),)), look(judge, rocket[None])[0])
+    assert not verdict.all_honoured
+
+
+def test_discs_and_smudges_in_each_objects_colour_fail_its_name(world):
+    judge = load_default_judge()
+    pictures, requests = [], []
+    yy, xx = torch.meshgrid(torch.arange(SIZE), torch.arange(SIZE), indexing="ij")
+    smudge = torch.exp(-((xx - SIZE / 2) ** 2 + (yy - SIZE / 2) ** 2) / (2 * 9.0 ** 2))  # a blurred blob
+    background = torch.tensor(BACKGROUND, dtype=torch.float32)[:, None, None] / 255
+    for name in OBJECTS:
+        colour = torch.tensor(COLOUR_RGB[world.colours[(name, "noto")][0]], dtype=torch.float32)[:, None, None] / 255
+        pictures += [disc(tuple((colour[:, 0, 0] * 255).int().tolist()), BACKGROUND, (SIZE / 2, SIZE / 2), 14),
+                     background * (1 - smudge) + colour * smudge]
+        requests += [Request((Asked(name),))] * 2
+    failed = [not check(r, s).all_honoured for r, s in zip(requests, look(judge, torch.stack(pictures)), strict=True)]
+    assert np.mean(failed) >= 0.95
+
+
+def test_objects_in_a_style_no_model_trained_on_are_still_mostly_named():
+    unseen = load_world_sprites(tuple(s for s in STYLES if s not in TRAINING_STYLES))
+    figures = measure(load_default_judge(), unseen, 100, seed=3, styles_known=False)
+    assert figures["named"] >= UNSEEN_STYLE_NAMED
