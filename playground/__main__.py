@@ -133,11 +133,15 @@ def _run_compare(args: argparse.Namespace) -> None:
     for i, column in enumerate(comparison.columns, start=1):
         words = "; ".join(f"{category}: {', '.join(w)}" for category, w in column.specificity.by_category().items())
         diversity = "-" if column.diversity is None else f"{column.diversity:.3f}"
+        adherence = "-" if column.mean_adherence is None else f"{column.mean_adherence:.3f}"
         print(f"{i}. {column.prompt!r}\n   specificity {column.specificity.score} ({words or 'no detail'})\n"
-              f"   adherence {column.mean_adherence:.3f}   diversity {diversity}")
+              f"   adherence {adherence}   diversity {diversity}")
+        if column.mean_honoured is not None:
+            details = "; ".join(f"{detail} {n}/{len(column.verdicts)}" for detail, n in column.details)
+            print(f"   details honoured {column.mean_honoured:.2f} of {len(column.details)} ({details})")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     sheet, report = compare.export(comparison, sheet=args.output)
-    print(f"adherence is measured against {comparison.reference!r}\n{sheet}\n{report}")
+    print(f"adherence is measured against {comparison.reference!r}: {comparison.adherence_measure}\n{sheet}\n{report}")
 
 
 def main(argv: list[str] | None = None) -> int:

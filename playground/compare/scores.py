@@ -1,56 +1,70 @@
 """Scores of a comparison's results: adherence to a reference prompt, diversity across seeds, distinct-n.
 
-- adherence: how close each result comes to the reference prompt's intent. Pictures: our CLIP-style
-  scorer's cosine between the picture and that prompt. Texts: the cosine of their MiniLM sentence
-  embeddings. The mean over the seeds is the score;
-- diversity: the mean pairwise distance (1 - cosine) between the results of one prompt across seeds, in
-  the same embedding space (the scorer's picture embedding, or MiniLM for texts). Vague prompts vary more;
+- adherence: how much of the reference prompt's intent each result honours. Pictures of our own models: the judge
+  (playground.image.judge, GenEval's way) finds the objects and checks each detail the reference asks for (each
+  object, its count, colour, size and place, a relation, the background, the style); a picture's adherence is the
+  share of those details it honours. The judge knows only our world, so hub and OpenAI pictures, and references that
+  ask for nothing in its vocabulary, are not measured. Texts: the cosine of their MiniLM sentence embeddings;
+- diversity: the mean distance between the results of one prompt across seeds, over every pair. Pictures: the mean
+  difference of their pixels at the world's 64 x 64 (0: the same picture, 1: black against white); texts: 1 - cosine
+  of their MiniLM embeddings. Vague prompts vary more;
 - distinct-n: how much a set of texts repeats itself, for the temperature sweep.
-The runs use one entry point, score_results: whatever measures adherence, it returns a score per result and
-the diversity.
+The runs use one entry point, score_results: each result's adherence (none when not measured), the diversity, and
+the judge's checks of each picture.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from itertools import combinations
 
 import torch
 from PIL import Image
 
+from playground.image.judge import Verdict, judge_pictures, world_picture
 from playground.image.pictures import pictures_tensor
-from playground.image.scorer import adherence, load_default_scorer
 from playground.image.text_encoder import encode
 
 TEXT_EMBEDDING_TOKENS = 256  # MiniLM reads this much of a generated text (prompts need only 32 tokens)
 
 
+def mean_over_pairs(items, distance: Callable) -> float | None:
+    """The mean distance over all pairs of items; None for fewer than two."""
+    pairs = list(combinations(items, 2))
+    return sum(distance(a, b) for a, b in pairs) / len(pairs) if pairs else None
+
+
 def mean_pairwise_distance(embeddings: torch.Tensor) -> float | None:
     """Mean of 1 - cosine over all pairs of rows (unit vectors); None for fewer than two rows."""
-    if len(embeddings) < 2:
-        return None
-    pairs = list(combinations(range(len(embeddings)), 2))
-    return sum(1 - float(embeddings[i] @ embeddings[j]) for i, j in pairs) / len(pairs)
+    return mean_over_pairs(embeddings, lambda a, b: 1 - float(a @ b))
 
 
-@torch.no_grad()
-def picture_scores(pictures: list[Image.Image], reference: str) -> tuple[list[float], float | None]:
-    """Each picture's adherence to the reference prompt (scorer cosine), and their diversity."""
-    scorer = load_default_scorer()
-    batch = pictures_tensor(pictures)
-    sentence = encode([reference]).sentence.expand(len(pictures), -1)
-    return adherence(scorer, batch, sentence).tolist(), mean_pairwise_distance(scorer.embed_images(batch * 2 - 1))
+def share_honoured(verdict: Verdict) -> float:
+    """The share of the checked details a picture honours."""
+    return verdict.honoured / len(verdict.checks)
 
 
-def text_scores(texts: list[str], reference: str) -> tuple[list[float], float | None]:
+def picture_scores(pictures: list[Image.Image], reference: str, judged: bool) -> tuple[list[float], float | None, list[Verdict]]:
+    """Each picture's share of the reference's details honoured (when judged and the reference asks for any), their
+    diversity (mean pixel difference), and the judge's checks of each picture (when judged)."""
+    verdicts = judge_pictures(reference, pictures) if judged else []
+    adherence = [share_honoured(v) for v in verdicts if v.checks]
+    at_world_size = pictures_tensor([world_picture(p) for p in pictures])
+    diversity = mean_over_pairs(at_world_size, lambda a, b: float((a - b).abs().mean()))
+    return adherence, diversity, verdicts
+
+
+def text_scores(texts: list[str], reference: str) -> tuple[list[float], float | None, list[Verdict]]:
     """Each text's adherence to the reference prompt (MiniLM cosine), and their diversity."""
     embedded = encode(texts, max_tokens=TEXT_EMBEDDING_TOKENS).sentence
     target = encode([reference]).sentence[0]
-    return (embedded @ target).tolist(), mean_pairwise_distance(embedded)
+    return (embedded @ target).tolist(), mean_pairwise_distance(embedded), []
 
 
-def score_results(results: list, reference: str, modality: str) -> tuple[list[float], float | None]:
-    """One prompt's results (pictures or texts, one per seed) scored against the reference prompt: the
-    adherence of each result, and their diversity (None for a single result)."""
-    return picture_scores(results, reference) if modality == "image" else text_scores(results, reference)
+def score_results(results: list, reference: str, modality: str, judged: bool) -> tuple[list[float], float | None, list[Verdict]]:
+    """One prompt's results (pictures or texts, one per seed) scored against the reference prompt: the adherence of
+    each result (empty when not measured), their diversity (None for a single result), and the judge's checks of
+    each picture (judged: pictures of our own models)."""
+    return picture_scores(results, reference, judged) if modality == "image" else text_scores(results, reference)
 
 
 def distinct_n(texts: list[str], n: int) -> float:

@@ -15,6 +15,7 @@ SHEET_CELL = 64  # pictures are drawn this large on the sheet (nearest neighbour
 SHEET_COLUMN = 4 * SHEET_CELL + 16
 SHEET_MARGIN = 16
 TEXT_LINES_PER_RESULT = 6
+CHECKS_LINE = 14  # under each judged picture: the number of the reference's details it honours
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -28,10 +29,14 @@ def _wrap(line: str, width: int = 38) -> list[str]:
 def _column_lines(column: Column, reference: str) -> list[str]:
     found = column.specificity.by_category()
     diversity = "—" if column.diversity is None else f"{column.diversity:.3f}"
+    adherence = "—" if column.mean_adherence is None else f"{column.mean_adherence:.3f}"
     lines = [f"specificity {column.specificity.score}"]
     lines += [f"  {category}: {', '.join(words)}" for category, words in found.items()]
-    lines += [f"adherence {column.mean_adherence:.3f}" + (" (reference)" if column.prompt == reference else ""),
-              f"diversity {diversity}"]
+    lines.append(f"adherence {adherence}" + (" (reference)" if column.prompt == reference else ""))
+    if column.mean_honoured is not None:
+        lines.append(f"details honoured {column.mean_honoured:.2f} of {len(column.details)}")
+        lines += [f"  {count}/{len(column.verdicts)} {detail}" for detail, count in column.details]
+    lines.append(f"diversity {diversity}")
     return [wrapped for line in lines for wrapped in _wrap(line)]
 
 
@@ -49,11 +54,13 @@ def contact_sheet(comparison: Comparison) -> Image.Image:
     scores = [_column_lines(column, comparison.reference) for column in columns]
     width = 2 * SHEET_MARGIN + SHEET_COLUMN * len(columns)
     header = _wrap(f"Compare: {settings.modality}, {settings.backend} {settings.used()['model']}, seeds {settings.seeds}. "
-                   f"Adherence: to the most detailed prompt, {comparison.reference!r}", (width - 2 * SHEET_MARGIN) // 7)
+                   f"Adherence to the most detailed prompt, {comparison.reference!r}: {comparison.adherence_measure}",
+                   (width - 2 * SHEET_MARGIN) // 7)
     rows = math.ceil(settings.num_seeds / 4)
+    row_height = SHEET_CELL + 4 + (CHECKS_LINE if any(c.mean_honoured is not None for c in columns) else 0)
     top = SHEET_MARGIN + 15 * len(header) + 12
     results_top = top + 20 * max(map(len, prompts)) + 4
-    scores_top = results_top + (rows * (SHEET_CELL + 4) if settings.modality == "image" else 15 * max(map(len, texts))) + 8
+    scores_top = results_top + (rows * row_height if settings.modality == "image" else 15 * max(map(len, texts))) + 8
     height = scores_top + 15 * max(map(len, scores)) + SHEET_MARGIN
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
@@ -65,7 +72,12 @@ def contact_sheet(comparison: Comparison) -> Image.Image:
             draw.text((x, top + 20 * k), line, fill="#1e1b4b", font=title)
         for k, picture in enumerate(column.results if settings.modality == "image" else []):
             cell = picture.convert("RGB").resize((SHEET_CELL, SHEET_CELL), Image.Resampling.NEAREST)
-            sheet.paste(cell, (x + (k % 4) * (SHEET_CELL + 4), results_top + (k // 4) * (SHEET_CELL + 4)))
+            corner = (x + (k % 4) * (SHEET_CELL + 4), results_top + (k // 4) * row_height)
+            sheet.paste(cell, corner)
+            if column.mean_honoured is not None:
+                verdict = column.verdicts[k]
+                draw.text((corner[0], corner[1] + SHEET_CELL + 1), f"{verdict.honoured} of {len(verdict.checks)}",
+                          fill="black", font=small)
         for k, line in enumerate(texts[c]):
             draw.text((x, results_top + 15 * k), line, fill="#374151", font=small)
         for k, line in enumerate(scores[c]):

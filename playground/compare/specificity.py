@@ -46,6 +46,8 @@ VAGUE_WORDS = frozenset("thing things something stuff nice beautiful good great 
 # Words that start a new detail phrase ("a red apple | with a leaf | on a plate"), and commas.
 CONNECTORS = frozenset("with and on in under over behind beside near above below inside holding wearing "
                        "about for without at next".split())
+# Connectors of several words: "a red apple | to the left of a blue heart".
+_LONG_CONNECTOR = re.compile(r"\b(?:to the (?:left|right) of|(?:left|right) of)\b", re.IGNORECASE)
 _WORD = re.compile(r"[0-9A-Za-z]+(?:['’-][0-9A-Za-z]+)*|,")
 
 
@@ -111,7 +113,7 @@ def _counted(token: str) -> bool:
 def _without(prompt: str, start: int, end: int) -> str:
     """The prompt with the characters start:end taken out, spaces, commas and "a"/"an" mended."""
     shorter = prompt[:start] + " " + prompt[end:]
-    shorter = re.sub(r",\s*([.!?]|$)", r"\1", re.sub(r"\s+([,.!?])", r"\1", shorter))
+    shorter = re.sub(r",\s*([,.!?]|$)", r"\1", re.sub(r"\s+([,.!?])", r"\1", shorter))
     shorter = re.sub(r"\s+", " ", shorter).strip(" ,")
     shorter = re.sub(r"\b([Aa])n ([^aeiouAEIOU\W])", r"\1 \2", shorter)
     return re.sub(r"\b([Aa]) ([aeiouAEIOU])", r"\1n \2", shorter)
@@ -122,8 +124,10 @@ def detail_phrases(prompt: str) -> list[tuple[str, str]]:
     before the first comma or connector except the subject it describes (the last subject word there),
     then every later phrase that holds a counted word, as a whole ("with heart-shaped eyes", ", fruit")."""
     segments: list[list[re.Match]] = [[]]
+    long_connectors = {m.start() for m in _LONG_CONNECTOR.finditer(prompt)}
     for match in _WORD.finditer(prompt):
-        if (match.group() == "," or match.group().lower() in CONNECTORS) and segments[-1]:
+        starts = match.group() == "," or match.group().lower() in CONNECTORS or match.start() in long_connectors
+        if starts and segments[-1]:
             segments.append([])
         segments[-1].append(match)
     head = [m for m in segments[0] if _counted(m.group())]

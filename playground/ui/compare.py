@@ -1,5 +1,6 @@
 """The Compare tab: 2–4 prompts side by side through one backend with the same seeds and settings, scored for
-specificity, adherence and diversity; "Make it detailed", which words mattered, a temperature sweep, the export."""
+specificity, adherence (pictures: the judge's details honoured) and diversity, with a chart of adherence against
+specificity; "Make it detailed", which words mattered, a temperature sweep, the export."""
 
 import functools
 import inspect
@@ -10,9 +11,11 @@ from dataclasses import dataclass, fields
 import gradio as gr
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from playground import compare, config, image, text
 from playground.compare import CompareSettings, Comparison
+from playground.image.judge import verdict_text
 from playground.ui.common import finished, new_chart, show_errors
 from playground.ui.image import MODELS as IMAGE_MODELS
 from playground.ui.text import OPENAI_MODELS
@@ -35,14 +38,21 @@ see come from the words.
 words count as the *subject*, and words like "a", "with" (skipped) or "nice", "thing" (vague, not counted) do
 not. Every counted word is listed under its column.
 
-**Adherence** measures how close each result comes to the *most detailed* prompt (the highest specificity):
-for pictures, the cosine similarity between the picture and that prompt in the space of our CLIP-style scorer
-(`assets/models/emoji-scorer`, trained on emoji: about hub models' photos it knows little); for texts, the
-cosine similarity of their MiniLM sentence embeddings. Vague prompts leave the model to guess, so their
-results land further from what the detailed prompt meant.
+**Adherence** measures how much of the *most detailed* prompt (the highest specificity, the reference) each
+result honours. For pictures, a *judge* checks them the way GenEval does: it finds the objects and checks each
+detail the reference asks for — each object, its count, colour, size and place, how two objects stand, the
+background, the style — ✓ honoured or ✗ not (under each picture, with what it saw instead). A picture's adherence
+is the share of those details it honours; a column's is the mean over its pictures. The judge
+(`assets/models/emoji-judge`) is a small detector trained only on real drawings of our world, never on generated
+pictures, so it does not share the models' blind spots. It knows only that world: words outside its vocabulary are
+not checked (they are listed), and pictures of hub or OpenAI models are not measured. For texts, adherence is the
+cosine similarity of their MiniLM sentence embeddings. Vague prompts leave the model to guess, so their results
+honour fewer of the details the detailed prompt meant. The chart puts each column's adherence against its
+specificity.
 
-**Diversity** is the mean distance (1 − cosine) between every pair of a column's results, in the same
-embedding space: vague prompts let the seed decide more, so they vary more.
+**Diversity** is the mean distance between every pair of a column's results: for pictures the mean difference of
+their pixels (0: the same picture, 1: black against white), for texts 1 − the cosine of their MiniLM embeddings.
+Vague prompts let the seed decide more, so they vary more.
 
 **Make it detailed** asks a text model (the local SmolLM2-135M from four examples, or OpenAI) to rewrite a
 prompt with details; the result lands in the next column, where you can edit it, and the words it added are
@@ -50,7 +60,8 @@ highlighted.
 
 **Which words mattered** takes the most detailed prompt, removes one detail at a time, makes the results again
 with the same seeds and measures their adherence to the full prompt: a long bar means that detail changed the
-results most.
+results most. For pictures the table also lists the judge's checks each removal costs: taking out "blue" from
+"a blue cat" should cost *blue cat*, honoured by fewer pictures without the word.
 
 **Temperature sweep** (text) runs one prompt at several temperatures with the same seeds. *distinct-n* is the
 share of different word n-grams among all of them: 1 when nothing repeats, low when the seeds give the same
@@ -94,20 +105,77 @@ def compare_prompts(
     """Run and score the prompts; returns the pictures (prompt order, then seed order), the report, and the run."""
     comparison = compare.compare_prompts(prompts, settings, base_url, api_key)
     files = compare.save_pictures(comparison) if settings.modality == "image" else []
-    gallery = [(file, f"{column.prompt} · seed {seed}") for column, column_files in zip(comparison.columns, files)
-               for file, seed in zip(column_files, settings.seeds)]
+    gallery = [(file, f"{column.prompt} · {caption}") for column, column_files in zip(comparison.columns, files)
+               for file, caption in zip(column_files, _captions(column, settings.seeds))]
     return gallery, comparison.report(files), Shown(comparison, files)
 
 
-def _scores_markdown(column: compare.Column, reference: str, best: float) -> str:
+def _captions(column: compare.Column, seeds: list[int]) -> list[str]:
+    """Under each picture: its seed and, when judged, the reference's details it honours ✓ and does not ✗."""
+    if column.mean_honoured is None:
+        return [f"seed {seed}" for seed in seeds]
+    return [f"seed {seed} · {v.honoured} of {len(v.checks)}: {verdict_text(v)}" for seed, v in zip(seeds, column.verdicts)]
+
+
+def _adherence_markdown(column: compare.Column, comparison: Comparison, star: str) -> str:
+    reference = " (the reference)" if column.prompt == comparison.reference else ""
+    if column.mean_adherence is None:
+        return f"**Adherence —**{reference}: {comparison.adherence_measure}"
+    if column.mean_honoured is None:
+        return f"**Adherence {column.mean_adherence:.3f}**{star}{reference}"
+    pictures = len(column.verdicts)
+    details = " · ".join(f"{'✓ ' if n == pictures else '✗ ' if n == 0 else ''}{detail} {n}/{pictures}"
+                         for detail, n in column.details)
+    return (f"**Details honoured {column.mean_honoured:.2f} of {len(column.details)}** "
+            f"({column.mean_adherence:.0%}){star}{reference}\n\n{details}")
+
+
+def _scores_markdown(column: compare.Column, comparison: Comparison, best: float | None) -> str:
     found = column.specificity.by_category()
     words = " · ".join(f"{category}: *{', '.join(w)}*" for category, w in found.items()) or "none"
     vague = f" (not counted: {', '.join(column.specificity.not_counted)})" if column.specificity.not_counted else ""
     diversity = "— (needs 2 seeds or more)" if column.diversity is None else f"{column.diversity:.3f}"
-    star = " ★" if column.mean_adherence == best else ""
+    star = " ★" if best is not None and column.mean_adherence == best else ""
+    unchecked = ""
+    if column.prompt == comparison.reference and comparison.not_checked:
+        unchecked = f"\n\nNot checked (not in the judge's vocabulary): {', '.join(map(repr, comparison.not_checked))}"
     return (f"**Specificity {column.specificity.score}** — {words}{vague}\n\n"
-            f"**Adherence {column.mean_adherence:.3f}**{star}" + (" (the reference)" if column.prompt == reference else "")
-            + f"\n\n**Diversity {diversity}**")
+            f"{_adherence_markdown(column, comparison, star)}{unchecked}\n\n**Diversity {diversity}**")
+
+
+def _specificity_chart(comparison: Comparison) -> Figure | None:
+    """Each column's adherence (pictures: details honoured, each picture a small dot) against its specificity; None
+    when adherence was not measured."""
+    columns = comparison.columns
+    if columns[0].mean_adherence is None:
+        return None
+    figure, axes = new_chart(7, 3.2)
+    judged = columns[0].mean_honoured is not None
+    xs = [c.specificity.score for c in columns]
+    ys = [c.mean_honoured if judged else c.mean_adherence for c in columns]
+    axes.plot(xs, ys, color="#4f46e5", linewidth=1, alpha=0.5, zorder=1)
+    axes.scatter(xs, ys, s=60, color="#4f46e5", zorder=3)
+    for index, (column, x, y) in enumerate(zip(columns, xs, ys)):
+        if judged:
+            spread = [x + 0.06 * (k - (len(column.verdicts) - 1) / 2) for k in range(len(column.verdicts))]
+            axes.scatter(spread, [v.honoured for v in column.verdicts], s=12, color="#a5b4fc", zorder=2)
+        label = column.prompt if len(column.prompt) <= 28 else column.prompt[:27] + "…"
+        axes.annotate(f"{index + 1}. {label}", (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    if judged:
+        total = len(columns[0].details)
+        axes.axhline(total, color="#6b7280", linewidth=1, linestyle="--")
+        axes.set_ylim(-0.3, total + 0.5)
+        axes.set_yticks(range(total + 1))
+        axes.set_ylabel(f"details honoured (of {total})")
+    else:
+        axes.set_ylabel("adherence (MiniLM cosine)")
+    axes.set_xlim(min(xs) - 0.5, max(xs) + 2.5)  # room for the labels on the right
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("specificity (details the prompt states)")
+    measure = "Details honoured" if judged else "Adherence"
+    axes.set_title(f"{measure} against specificity: each column a point" + (", each picture a dot" if judged else ""),
+                   fontsize=9)
+    return finished(figure)
 
 
 def _texts_shown(column: compare.Column, seeds: list[int]) -> str:
@@ -117,19 +185,20 @@ def _texts_shown(column: compare.Column, seeds: list[int]) -> str:
 def show_columns(shown: Shown | None):
     """Each column's results and scores, and the export files."""
     if shown is None:
-        return [gr.skip()] * (3 * COLUMNS + 2)
+        return [gr.skip()] * (3 * COLUMNS + 3)
     comparison = shown.comparison
+    seeds = comparison.settings.seeds
     pictures = comparison.settings.modality == "image"
-    best = max(c.mean_adherence for c in comparison.columns)
+    best = max((c.mean_adherence for c in comparison.columns if c.mean_adherence is not None), default=None)
     galleries, texts, scores = [], [], []
     for i in range(COLUMNS):
         column = comparison.columns[i] if i < len(comparison.columns) else None
-        galleries.append(gr.update(value=shown.files[i] if column and pictures else None, visible=pictures))
-        texts.append(gr.update(value=_texts_shown(column, comparison.settings.seeds) if column and not pictures else "",
-                               visible=not pictures))
-        scores.append(_scores_markdown(column, comparison.reference, best) if column else "")
+        shown_pictures = list(zip(shown.files[i], _captions(column, seeds))) if column and pictures else None
+        galleries.append(gr.update(value=shown_pictures, visible=pictures))
+        texts.append(gr.update(value=_texts_shown(column, seeds) if column and not pictures else "", visible=not pictures))
+        scores.append(_scores_markdown(column, comparison, best) if column else "")
     sheet, report = compare.export(comparison, shown.files)
-    return *galleries, *texts, *scores, str(sheet), str(report)
+    return *galleries, *texts, *scores, _specificity_chart(comparison), str(sheet), str(report)
 
 
 @show_errors
@@ -164,14 +233,21 @@ def _most_detailed(count: int, *prompts: str) -> str:
 
 @takes_settings
 def words_that_mattered(prompt: str, settings: CompareSettings, base_url: str, api_key: str) -> tuple[pd.DataFrame, Figure]:
-    """Adherence lost when each detail phrase is taken out of the prompt, as a table and as bars."""
+    """Adherence lost when each detail phrase is taken out of the prompt, and for pictures the judge's checks it costs,
+    as a table and as bars."""
     full, effects = compare.words_that_mattered(prompt, settings, base_url, api_key)
-    table = pd.DataFrame([[e.phrase, e.prompt, round(e.adherence, 4), round(e.drop, 4)] for e in effects],
-                         columns=["detail removed", "prompt without it", "adherence", "drop"])
-    return table, _drop_chart(effects, full)
+    rows = [[e.phrase, e.prompt, round(e.adherence, 4), round(e.drop, 4), _costs_text(e.costs, settings.num_seeds)]
+            for e in effects]
+    table = pd.DataFrame(rows, columns=["detail removed", "prompt without it", "adherence", "drop", "checks it costs"])
+    return table, _drop_chart(effects, full, settings.modality)
 
 
-def _drop_chart(effects: list[compare.PhraseEffect], full: float) -> Figure:
+def _costs_text(costs: list[tuple[str, int, int]], pictures: int) -> str:
+    """"✓ blue cat: 4 → 1 of 4 pictures": the checks honoured by fewer pictures without the detail."""
+    return " · ".join(f"✓ {detail}: {before} → {after} of {pictures} pictures" for detail, before, after in costs)
+
+
+def _drop_chart(effects: list[compare.PhraseEffect], full: float, modality: str) -> Figure:
     """One bar per removed detail: how much adherence to the full prompt fell without it."""
     figure, axes = new_chart(7, 0.45 * len(effects) + 1.3)
     drops = [e.drop for e in effects]
@@ -179,7 +255,8 @@ def _drop_chart(effects: list[compare.PhraseEffect], full: float) -> Figure:
     axes.set_yticks(range(len(effects)), [e.phrase for e in effects])
     axes.invert_yaxis()
     axes.axvline(0, color="#6b7280", linewidth=1)
-    axes.set_xlabel(f"adherence lost without the detail (full prompt: {full:.3f})")
+    measure = "share of its details honoured" if modality == "image" else "MiniLM cosine"
+    axes.set_xlabel(f"adherence lost without the detail (full prompt: {full:.3f}, the {measure})")
     axes.set_title("Which words mattered: a longer bar, a bigger effect", fontsize=9)
     return finished(figure)
 
@@ -281,6 +358,7 @@ def build_compare_tab() -> None:
                         text_boxes.append(gr.Textbox(label="Results", lines=8, max_lines=20, interactive=False, visible=False, elem_id=f"compare-texts-{i}"))
                         scores.append(gr.Markdown(elem_id=f"compare-scores-{i}"))
             run = gr.Button("Compare", variant="primary", elem_id="compare-run")
+            chart = gr.Plot(label="Adherence against specificity (pictures: details honoured)", elem_id="compare-chart")
             with gr.Accordion("Which words mattered", open=True):
                 words_prompt = gr.Textbox("", label="Detailed prompt analysed (the most detailed of the columns)", interactive=False, elem_id="compare-words-prompt")
                 words = gr.Button("Which words mattered?", elem_id="compare-words")
@@ -321,7 +399,8 @@ def build_compare_tab() -> None:
 
     run.click(lambda n, *p: [x for x in p[: int(n)]], [count, *prompt_boxes], prompts, api_visibility="private").then(
         compare_prompts, [prompts, *settings_inputs], [all_results, report, shown], api_name="compare_prompts", preprocess=False,
-    ).success(show_columns, shown, [*galleries, *text_boxes, *scores, sheet_file, report_file], api_visibility="private")
+    ).success(show_columns, shown, [*galleries, *text_boxes, *scores, chart, sheet_file, report_file],
+              api_visibility="private")
 
     gr.on([b.click for b in expand_buttons], _expansion_source, prompt_boxes[:-1], [expansion, expand_from], api_visibility="private").then(
         enhance_prompt, [expansion, modality, expand_backend, expand_model, base_url, api_key], expansion,

@@ -16,6 +16,7 @@ PROMPTS = ["food", "a red apple"]
 @pytest.fixture(scope="module")
 def client(app) -> Client:
     require((config.DIFFUSION_MODEL_DIR / "model_index.json").is_file(), "the shipped diffusion model is missing")
+    require((config.JUDGE_MODEL_DIR / "model.safetensors").is_file(), "the shipped judge is missing")
     return Client(app.url, verbose=False)
 
 
@@ -24,17 +25,29 @@ def compare_prompts(client: Client, **kwargs) -> tuple[list[dict], dict]:
     return client.predict(api_name="/compare_prompts", **settings)
 
 
-def test_compare_prompts_returns_pictures_in_prompt_then_seed_order_and_the_scores(client):
+def test_compare_prompts_returns_pictures_in_prompt_then_seed_order_and_the_judges_details_honoured(client):
     gallery, report = compare_prompts(client, backend="diffusion", num_inference_steps=8)
     stored = [metadata.read_settings(item["image"]) for item in gallery]
     assert [(s["prompt"], s["seed"]) for s in stored] == [(p, seed) for p in PROMPTS for seed in (7, 8, 9)]
-    assert [item["caption"] for item in gallery[:2]] == ["food · seed 7", "food · seed 8"]
+    # each picture's caption: its checks against the reference, "a red apple"
+    captions = re.compile(r"(food|a red apple) · seed (\d) · ([0-2]) of 2: [✓✗] apple( \(.+\))? · [✓✗] red apple( \(.+\))?")
+    assert [captions.fullmatch(item["caption"]).group(1, 2) for item in gallery[:4]] == [
+        ("food", "7"), ("food", "8"), ("food", "9"), ("a red apple", "7")]
     assert stored[0]["num_inference_steps"] == 8 and stored[0]["backend"] == "diffusion"
     assert report["reference_prompt"] == "a red apple" and report["settings"]["seeds"] == [7, 8, 9]
+    assert report["adherence_measure"] == "the share of the reference prompt's details the judge finds honoured in the picture"
+    assert report["not_checked"] == []
     vague, detailed = report["columns"]
     assert (vague["specificity"]["score"], detailed["specificity"]["words"]) == (1, {"colour": ["red"], "subject": ["apple"]})
-    assert detailed["adherence"] > vague["adherence"] and vague["diversity"] > detailed["diversity"]
-    assert len(detailed["adherence_per_seed"]) == 3
+    for column, pictures in zip(report["columns"], (gallery[:3], gallery[3:]), strict=True):
+        honoured = [sum(check["honoured"] for check in checks) for checks in column["checks_per_seed"]]
+        assert [int(captions.fullmatch(item["caption"]).group(3)) for item in pictures] == honoured
+        assert column["adherence_per_seed"] == [round(n / 2, 4) for n in honoured]
+        assert (column["adherence"], column["details_honoured"]) == (round(sum(honoured) / 6, 4), round(sum(honoured) / 3, 4))
+        assert [(d["detail"], d["pictures_honouring"]) for d in column["details"]] == [
+            (detail, sum(checks[i]["honoured"] for checks in column["checks_per_seed"]))
+            for i, detail in enumerate(["apple", "red apple"])]
+    assert vague["diversity"] > detailed["diversity"]
 
 
 def test_compare_prompts_runs_texts_through_a_compatible_server_with_this_callers_key(app, client):
@@ -51,12 +64,20 @@ def test_enhance_prompt_returns_a_more_detailed_prompt(client):
     assert isinstance(detailed, str) and len(detailed.split()) > 2 and "face" in detailed
 
 
-def test_words_that_mattered_returns_the_adherence_lost_per_detail(client):
+def test_words_that_mattered_returns_the_adherence_and_the_judges_checks_lost_per_detail(client):
     table, chart = client.predict(prompt="a yellow banana, fruit", modality="image", backend="gan", seed=0, num_seeds=2,
                                   api_name="/words_that_mattered")
-    assert table["headers"] == ["detail removed", "prompt without it", "adherence", "drop"]
+    assert table["headers"] == ["detail removed", "prompt without it", "adherence", "drop", "checks it costs"]
     assert [row[:2] for row in table["data"]] == [["yellow", "a banana, fruit"], [", fruit", "a yellow banana"]]
+    for _, _, adherence, drop, costs in table["data"]:  # adherence: the share of banana, yellow banana honoured
+        assert adherence in (0, 0.25, 0.5, 0.75, 1) and -1 <= drop <= 1
+        assert re.fullmatch(r"(✓ (banana|yellow banana): [12] → [01] of 2 pictures( · )?)*", costs), costs
     assert chart["type"] == "matplotlib"
+
+
+def test_words_that_mattered_refuses_pictures_the_judge_does_not_know(client):
+    with pytest.raises(Exception, match=re.escape("which words mattered is measured on pictures by the judge")):
+        client.predict(prompt="a yellow banana", modality="image", backend="openai", api_name="/words_that_mattered")
 
 
 def test_temperature_sweep_puts_the_same_seeds_side_by_side(client):

@@ -1,5 +1,7 @@
 """The Compare tab in a real browser (headless Chromium) against the real app and our shipped models."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -17,7 +19,7 @@ def open_tab(page: Page) -> None:
     expect(page.locator("#compare-prompt-0 textarea")).to_be_visible()
 
 
-def test_two_prompts_run_side_by_side_with_their_scores_and_export(page: Page, tmp_path):
+def test_two_prompts_run_side_by_side_with_the_judges_details_honoured_a_chart_and_export(page: Page, tmp_path):
     open_tab(page)
     page.locator("#compare-prompt-0 textarea").fill("heart")
     page.locator("#compare-prompt-1 textarea").fill("a blue heart")
@@ -26,10 +28,15 @@ def test_two_prompts_run_side_by_side_with_their_scores_and_export(page: Page, t
         expect(page.locator(f"#compare-gallery-{column} img")).to_have_count(4, timeout=RESULTS_TIMEOUT_MS)
     expect(page.locator("#compare-scores-0")).to_contain_text("Specificity 1")
     expect(page.locator("#compare-scores-1")).to_contain_text("Specificity 2 — colour: blue · subject: heart")
-    for column in (0, 1):
-        expect(page.locator(f"#compare-scores-{column}")).to_contain_text("Adherence 0.")
-        expect(page.locator(f"#compare-scores-{column}")).to_contain_text("Diversity 0.")
+    for column in (0, 1):  # every picture checked against the reference, "a blue heart": the heart and its colour
+        scores = page.locator(f"#compare-scores-{column}")
+        expect(scores).to_contain_text(re.compile(r"Details honoured \d\.\d\d of 2 \(\d+%\)"))
+        expect(scores).to_contain_text(re.compile(r"(✓ |✗ )?heart [0-4]/4 · (✓ |✗ )?blue heart [0-4]/4"))
+        expect(scores).to_contain_text("Diversity 0.")
     expect(page.locator("#compare-scores-1")).to_contain_text("(the reference)")
+    chart = page.locator("#compare-chart img")
+    expect(chart).to_be_visible()
+    assert chart.get_attribute("src").startswith("data:image/")
     page.screenshot(path=SCREENSHOT, full_page=True)
 
     with page.expect_download() as download:

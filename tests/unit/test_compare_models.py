@@ -1,24 +1,31 @@
-"""The Compare tab's scores on our shipped image models and the embedded text model, and its command line."""
+"""The Compare tab's scores with the shipped judge, on real renderings of the world and on our shipped image models,
+the embedded text model, and its command line."""
+
+import random
+import re
 
 import numpy as np
 import pytest
 from conftest import require
+from PIL import Image
 from test_cli import run_cli
 
 from playground import compare, config, text
-from playground.compare import CompareSettings
+from playground.compare import CompareSettings, runs
 from playground.image import ImageSettings, generate_image, metadata
+from playground.image.world import read_prompt
 from playground.text.sampling import SamplingSettings
+from playground.training.scenes import load_world_sprites, place, render
 
 pytestmark = pytest.mark.embedded
-# vague → detailed pairs in our models' vocabulary (assets/examples/image.json)
-PAIRS = [("food", "a red apple"), ("heart", "a blue heart"), ("smiley", "a yellow smiling face with heart-eyes")]
+# vague → detailed pairs in our models' vocabulary and the judge's (playground/image/world.py)
+PAIRS = [("food", "a red apple"), ("heart", "a blue heart")]
 SEEDS = 6
 
 
 @pytest.fixture(scope="module", autouse=True)
 def shipped_models(one_torch_thread):
-    for folder in (config.GAN_MODEL_DIR, config.DIFFUSION_MODEL_DIR, config.SCORER_MODEL_DIR):
+    for folder in (config.GAN_MODEL_DIR, config.DIFFUSION_MODEL_DIR, config.JUDGE_MODEL_DIR):
         require(any(folder.glob("*.json")), f"the shipped model {folder.name} is missing")
 
 
@@ -28,15 +35,52 @@ def comparisons(request) -> list[compare.Comparison]:
     return [compare.compare_prompts(list(pair), settings) for pair in PAIRS]
 
 
-def test_a_detailed_prompt_adheres_better_than_its_vague_version_across_seeds(comparisons):
+@pytest.fixture
+def rendered(monkeypatch):
+    """The runs draw real renderings of each prompt (the scene code's pictures of what the prompt asks, Noto style)
+    instead of a model's: pictures that honour their prompt, whatever today's models can draw."""
+    world = load_world_sprites(("noto",))
+
+    def pictures(prompt: str, count: int, seed: int) -> list[Image.Image]:
+        rng, drawn = random.Random(seed), []
+        while len(drawn) < count:
+            scene = place(read_prompt(prompt), world, rng, style="noto")
+            if scene is not None:
+                drawn.append(Image.fromarray((render(scene, world).permute(1, 2, 0) * 255).round().byte().numpy()))
+        return drawn
+
+    monkeypatch.setattr(runs, "_results", lambda prompts, settings, *_: [pictures(p, settings.num_seeds, i)
+                                                                          for i, p in enumerate(prompts)])
+
+
+def test_on_real_renderings_a_detailed_prompt_honours_its_details_and_its_vague_version_only_the_object(rendered):
+    comparison = compare.compare_prompts(["a heart", "a blue heart in the top left corner"], CompareSettings(num_seeds=4))
+    vague, detailed = comparison.columns
+    assert [d for d, _ in detailed.details] == ["heart", "blue heart", "heart in the top left corner"]
+    assert detailed.mean_adherence >= 0.9, detailed.details
+    assert dict(vague.details)["heart"] >= 3 and dict(vague.details)["blue heart"] == 0, vague.details  # hearts are red
+    assert vague.mean_adherence < 0.5
+
+
+def test_on_real_renderings_removing_a_detail_costs_the_judges_check_of_it(rendered):
+    full, effects = compare.words_that_mattered("a blue heart on a yellow background", CompareSettings(num_seeds=4))
+    assert [(e.phrase, e.prompt) for e in effects] == [("blue", "a heart on a yellow background"),
+                                                       ("on a yellow background", "a blue heart")]
+    costs = [{detail: (before, after) for detail, before, after in e.costs} for e in effects]
+    assert costs[0]["blue heart"][0] >= 3 and costs[0]["blue heart"][1] <= 1, costs
+    assert costs[1]["yellow background"] == (4, 0), costs
+    assert full >= 0.9 and all(e.drop > 0.2 for e in effects)
+
+
+def test_every_picture_of_our_models_is_checked_for_the_references_details(comparisons):
     for comparison in comparisons:
         vague, detailed = comparison.columns
         assert comparison.reference == detailed.prompt
         assert detailed.specificity.score > vague.specificity.score
-        assert detailed.mean_adherence > vague.mean_adherence, (
-            f"{comparison.settings.backend}: {vague.prompt!r} {vague.mean_adherence:.3f} vs "
-            f"{detailed.prompt!r} {detailed.mean_adherence:.3f}"
-        )
+        thing = read_prompt(detailed.prompt).things[0]
+        for column in comparison.columns:
+            assert [d for d, _ in column.details] == [thing.name, f"{thing.colour} {thing.name}"]
+            assert column.adherence == [v.honoured / 2 for v in column.verdicts] and len(column.adherence) == SEEDS
 
 
 def test_a_vague_prompt_varies_more_across_seeds_than_a_detailed_one(comparisons):
@@ -58,10 +102,11 @@ def test_every_picture_carries_the_settings_that_remake_it_in_the_image_tab(comp
 
 
 @pytest.mark.parametrize("backend", ["gan", "diffusion"])
-def test_taking_the_colour_out_of_a_prompt_costs_adherence(backend):
-    full, effects = compare.words_that_mattered("a red apple", CompareSettings(backend=backend, num_seeds=4))
-    assert [(e.phrase, e.prompt) for e in effects] == [("red", "an apple")]
-    assert effects[0].drop > 0.05 and effects[0].adherence == pytest.approx(full - effects[0].drop)
+def test_which_words_mattered_judges_our_models_pictures_without_each_detail(backend):
+    full, effects = compare.words_that_mattered("a blue heart", CompareSettings(backend=backend, num_seeds=4))
+    assert [(e.phrase, e.prompt) for e in effects] == [("blue", "a heart")]
+    assert effects[0].adherence == pytest.approx(full - effects[0].drop)
+    assert all(detail in ("heart", "blue heart") and before > after for detail, before, after in effects[0].costs)
 
 
 def test_text_columns_are_the_backends_own_texts_with_the_same_seeds(embedded_model):
@@ -90,10 +135,13 @@ def test_make_it_detailed_writes_a_more_specific_prompt_with_the_local_model(emb
 
 def test_cli_compare_prints_the_scores_and_writes_the_sheet_and_json(tmp_path):
     out = tmp_path / "sheet.png"
-    result = run_cli("compare", "a face", "a smiling yellow face with heart-shaped eyes", "--modality", "image",
+    result = run_cli("compare", "a cat", "a small blue cat in the top left corner", "--modality", "image",
                      "--backend", "gan", "--seed", "1", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "specificity 5 (expression: smiling; colour: yellow; subject: face, eyes; shape: heart-shaped)" in result.stdout
+    assert "specificity 6 (size: small; colour: blue; subject: cat; composition: top, left, corner)" in result.stdout
+    details = re.findall(r"details honoured \d\.\d\d of 4 \(cat (\d)/4; blue cat (\d)/4; small cat (\d)/4; "
+                         r"cat in the top left corner (\d)/4\)", result.stdout)
+    assert len(details) == 2, result.stdout  # one line per prompt, each checked against the most detailed one
     assert result.stdout.split()[-2:] == [str(out), str(tmp_path / "sheet.json")]
     assert metadata.read_settings(out)["seeds"] == [1, 2, 3, 4]
 

@@ -6,21 +6,18 @@ import re
 import gradio as gr
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from playground import config, registry
+from playground import config
 from playground.image import ImageSettings
 from playground.image.judge import (
     Check,
     Found,
-    Judge,
     JudgeConfig,
     Seen,
     Verdict,
     check,
     judge_pictures,
-    save_judge,
     verdict_text,
     world_picture,
 )
@@ -28,17 +25,6 @@ from playground.image.pictures import BACKGROUND
 from playground.image.world import SIZE, read_prompt
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.ui import image as tab
-
-
-@pytest.fixture
-def tiny_judge(tmp_path, monkeypatch):
-    """An untrained judge of a few channels, saved and loaded through the real code as the shipped one."""
-    torch.manual_seed(0)
-    save_judge(Judge(JudgeConfig(width=8)), tmp_path / "judge")
-    monkeypatch.setattr(config, "JUDGE_MODEL_DIR", tmp_path / "judge")
-    registry.clear()
-    yield
-    registry.clear()
 
 
 def picture(size: int = SIZE, seed: int = 0) -> Image.Image:
