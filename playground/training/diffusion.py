@@ -12,8 +12,10 @@ channels, see playground.image.diffusion): a quarter of the positions, about twi
 speed on a CPU, and still pixel space. The weights of an exponential moving average are exported.
 """
 
+import argparse
 import copy
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -49,27 +51,29 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
     return F.mse_loss(predicted.float(), a.sqrt() * noise - (1 - a).sqrt() * clean)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0]).parse_args(argv)
-    data, generator = loop.start(args)
-    image_size = data.images.shape[-1]
-    unet = UNet2DConditionModel(**unet_config(image_size, args.tiny)).to(args.device)
+# (clean cells B x C x 16 x 16 on the device, token states, attention mask): what one training step reads
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def train(args: argparse.Namespace, unet: UNet2DConditionModel, data: str, batches: Callable[[int], Iterator[Batch]],
+          generator: torch.Generator, warmup_steps: int) -> None:
+    """The training loop both diffusion trainers share: v_loss on each batch, a linear warm-up of the learning rate,
+    an EMA of the weights, a checkpoint and an exported pipeline every --checkpoint-every steps. batches(step) gives
+    the batches from `step` on (a resumed run starts where its checkpoint left off); data names them in the log."""
     scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction")
     ema = loop.EMA(unet, EMA_DECAY)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
     step = loop.load_checkpoint(args.out, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator)
-    loop.announce("UNet", unet, f"{len(data.images)} images", step)
+    loop.announce("UNet", unet, data, step)
     alphas = scheduler.alphas_cumprod.to(args.device)
-    states, masks = data.token_states, data.attention_mask
     progress = loop.Progress()
+    upcoming = batches(step)
     unet.train()
     while step < args.steps:
-        rows, caption = data.sample(args.batch_size, generator)
-        caption[torch.rand(len(caption), generator=generator) < CAPTION_DROPOUT] = 0
-        clean = F.pixel_unshuffle(data.images[rows], FOLD).to(args.device)
+        clean, states, mask = next(upcoming)
         for group in optimizer.param_groups:
-            group["lr"] = args.lr * min(1.0, (step + 1) / WARMUP_STEPS)
-        loss = v_loss(unet, clean, states[caption].float().to(args.device), masks[caption].to(args.device), alphas, generator)
+            group["lr"] = args.lr * min(1.0, (step + 1) / warmup_steps)
+        loss = v_loss(unet, clean, states, mask, alphas, generator)
         loop.optimizer_step(optimizer, loss, unet)
         step += 1
         ema.update(unet, step)
@@ -78,6 +82,21 @@ def main(argv: list[str] | None = None) -> int:
             loop.save_checkpoint(args.out, step, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator,
                                  {"loss": loss.item(), "batch_size": args.batch_size, "lr": args.lr})
             export(args.out, ema.model, scheduler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0]).parse_args(argv)
+    data, generator = loop.start(args)
+    unet = UNet2DConditionModel(**unet_config(data.images.shape[-1], args.tiny)).to(args.device)
+
+    def batches(step: int) -> Iterator[Batch]:
+        while True:
+            rows, caption = data.sample(args.batch_size, generator)
+            caption[torch.rand(len(caption), generator=generator) < CAPTION_DROPOUT] = 0
+            yield (F.pixel_unshuffle(data.images[rows], FOLD).to(args.device),
+                   data.token_states[caption].float().to(args.device), data.attention_mask[caption].to(args.device))
+
+    train(args, unet, f"{len(data.images)} images", batches, generator, WARMUP_STEPS)
     return 0
 
 

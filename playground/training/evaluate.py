@@ -23,10 +23,9 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from playground.image import ImageSettings, generate_batch
-from playground.image.judge import check, load_default_judge, look
+from playground.image.judge import check, load_default_judge, look, world_picture
 from playground.image.pictures import pictures_tensor
 from playground.image.world import (
     AREA_PHRASES,
@@ -34,7 +33,6 @@ from playground.image.world import (
     COUNTS,
     OBJECT_COLOURS,
     OBJECTS,
-    SIZE,
     STYLE_WORDS,
     article,
     plural,
@@ -106,10 +104,8 @@ def generated_pictures(backend: str, model: str, prompts: list[str]) -> torch.Te
     """PICTURES_PER_PROMPT pictures per prompt (seeds 0-3) from a backend at default settings, at the judge's size."""
     settings = ImageSettings(backend=backend, model=model)
     repeated = [p for p in prompts for _ in range(PICTURES_PER_PROMPT)]
-    pictures = pictures_tensor(generate_batch(settings, repeated, list(range(PICTURES_PER_PROMPT)) * len(prompts)))
-    if pictures.shape[-1] != SIZE:  # a 32 px model: judged at 64 px, each pixel doubled
-        pictures = F.interpolate(pictures, size=(SIZE, SIZE), mode="nearest")
-    return pictures
+    pictures = generate_batch(settings, repeated, list(range(PICTURES_PER_PROMPT)) * len(prompts))
+    return pictures_tensor([world_picture(p) for p in pictures])  # a 32 px model's judged at 64 px, each pixel doubled
 
 
 def score(prompts: dict[str, list[str]], pictures: dict[str, torch.Tensor]) -> dict[str, float]:

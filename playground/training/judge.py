@@ -21,7 +21,6 @@ import math
 import random
 import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -155,17 +154,13 @@ def disc(colour_rgb: tuple[int, ...], background: tuple[int, ...], centre: tuple
     return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
 
 
-def measure(model: Judge, world: WorldSprites, count: int, seed: int, styles_known: bool,
-            transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
+def measure(model: Judge, world: WorldSprites, count: int, seed: int, styles_known: bool) -> dict[str, float]:
     """The judge's accuracy on `count` held-out scenes: per object found and named, per scene count, per object
-    area, per recoloured object colour, per scene background and style (when the styles are ones it knows).
-
-    transform changes the pictures before the judge sees them (e.g. a round trip through an autoencoder).
-    """
+    area, per recoloured object colour, per scene background and style (when the styles are ones it knows)."""
     rng = random.Random(seed)
     scenes = [sample_scene(rng, world, "heldout") for _ in range(count)]
     pictures = torch.stack([render(s, world) for s in scenes])
-    seens = look(model, transform(pictures) if transform else pictures)
+    seens = look(model, pictures)
     tallies: dict[str, list[bool]] = {k: [] for k in ("named", "count", "area", "colour", "background", "style")}
     for scene, seen in zip(scenes, seens, strict=True):
         used = set()
@@ -209,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measure", action="store_true", help="measure the exported judge in --out instead of training")
     parser.add_argument("--scenes", type=int, default=600, help="scenes per measured set")
     args = parser.parse_args(argv)
-    loop.seeded(args)
+    generator = loop.seeded(args)
     if args.measure:
         model = load_judge(args.out)
         known = load_world_sprites(TRAINING_STYLES)
@@ -221,7 +216,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     world = load_world_sprites(TRAINING_STYLES)
     worlds = (world, outlined(world))
-    rng = random.Random(args.seed)
     config = JudgeConfig(width=8 if args.tiny else JudgeConfig.width, styles=TRAINING_STYLES)
     model = Judge(config).to(args.device)
     ema = loop.EMA(model, EMA_DECAY)
@@ -229,9 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: max(0.05, 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.schedule_steps)))))
     modules = {"model": model, "ema": ema.model}
-    generator = torch.Generator().manual_seed(args.seed)
     step = loop.load_checkpoint(args.out, modules, {"optimizer": optimizer}, generator)
-    rng.seed(args.seed + step)
+    rng = random.Random(args.seed + step)
     schedule.last_epoch = step
     loop.announce("judge", model, f"{len(world.sprites)} sprites", step)
     progress = loop.Progress(every=50)

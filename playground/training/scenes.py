@@ -63,8 +63,8 @@ AREA_MARGIN = 2  # pixels between an object's centre and the borders of the area
 CLEAR_OFFSET = 1.5  # a relation's main offset is at least this times the other one, so it reads one way only
 PLACING_TRIES = 200
 MONOCHROME_STYLE = "fluent-high-contrast"  # "black and white": its objects are never recoloured
-ALPHA_CUTOFF = 0.05
-SHADING, SHADE_RANGE = 0.6, (0.4, 1.3)  # how much of a recoloured sprite's shading is kept, and its limits  # sprite pixels with less alpha are left out of its box
+ALPHA_CUTOFF = 0.05  # sprite pixels with less alpha are left out of its box
+SHADING, SHADE_RANGE = 0.6, (0.4, 1.3)  # how much of a recoloured sprite's shading is kept, and its limits
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,10 @@ def place(request: Request, world: WorldSprites, rng: random.Random, style: str 
             for _ in range(asked.count):
                 for _ in range(PLACING_TRIES):
                     box = _box(sprite, _side(asked.size, rng), _centre_in(asked.area, rng))
-                    if _inside(box) and _apart(box, placed) and (asked.area is None or area_of(
-                            ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)) == asked.area):
-                        placed.append(Placed(asked.name, asked.colour, box))
+                    thing = Placed(asked.name, asked.colour, box)
+                    if _inside(thing.box) and _apart(thing.box, placed) and (
+                            asked.area is None or area_of(thing.centre) == asked.area):
+                        placed.append(thing)
                         break
                 else:
                     break
@@ -291,23 +292,23 @@ def background_picture(colours: tuple[str, ...]) -> torch.Tensor:
     return (rgb[0][:, None, None] * (1 - mix) + rgb[1][:, None, None] * mix).expand(3, SIZE, SIZE).clone()
 
 
+def scaled(sprite: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """A premultiplied sprite scaled to fill box (x0, y0, x1, y1), antialiased."""
+    x0, y0, x1, y1 = box
+    return F.interpolate(sprite[None], size=(y1 - y0, x1 - x0), mode="bilinear", antialias=True,
+                         align_corners=False)[0].clamp(0, 1)
+
+
 def render(scene: Scene, world: WorldSprites) -> torch.Tensor:
     """The scene as a 3 x SIZE x SIZE picture in [0, 1]: each object's sprite scaled into its box, composited in order."""
     canvas = background_picture(scene.background)
     for thing in scene.things:
-        sprite = world.sprites[(thing.name, scene.style)]
         x0, y0, x1, y1 = thing.box
-        drawn = F.interpolate(sprite[None], size=(y1 - y0, x1 - x0), mode="bilinear", antialias=True,
-                              align_corners=False)[0].clamp(0, 1)
+        drawn = scaled(world.sprites[(thing.name, scene.style)], thing.box)
         if thing.colour:
             drawn = recolour(drawn, thing.colour)
         canvas[:, y0:y1, x0:x1] = drawn[:3] + (1 - drawn[3:]) * canvas[:, y0:y1, x0:x1]
     return canvas
-
-
-def render_batch(scenes: list[Scene], world: WorldSprites) -> torch.Tensor:
-    """B x 3 x SIZE x SIZE pictures of the scenes."""
-    return torch.stack([render(s, world) for s in scenes])
 
 
 # 4. Captions
@@ -380,9 +381,9 @@ def object_sheet(world: WorldSprites, style: str = "noto") -> Image.Image:
         for index, word in enumerate(objects):
             x, top = index % OBJECT_COLUMNS * width, y + index // OBJECT_COLUMNS * height
             sprite = world.sprites[(word, style)]
-            x0, y0, x1, y1 = _box(sprite, OBJECT_SIDE, (width / 2, OBJECT_SIDE / 2 + 2))
-            drawn = F.interpolate(sprite[None], size=(y1 - y0, x1 - x0), mode="bilinear", antialias=True,
-                                  align_corners=False)[0].clamp(0, 1)
+            box = _box(sprite, OBJECT_SIDE, (width / 2, OBJECT_SIDE / 2 + 2))
+            x0, y0, x1, y1 = box
+            drawn = scaled(sprite, box)
             cell = torch.ones(3, y1 - y0, x1 - x0)
             pixels = ((drawn[:3] + (1 - drawn[3:]) * cell).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
             sheet.paste(Image.fromarray(pixels), (x + x0, top + y0))

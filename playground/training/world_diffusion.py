@@ -15,21 +15,20 @@ folder that TextToImagePipeline.from_pretrained loads.
 
 import random
 import sys
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDPMScheduler, UNet2DConditionModel
+from diffusers import UNet2DConditionModel
 
-from playground.image.diffusion import BETA_SCHEDULE, TRAIN_TIMESTEPS, WORLD_FOLD, world_unet_config
+from playground.image.diffusion import WORLD_FOLD, world_unet_config
 from playground.image.text_encoder import encode
 from playground.training import loop
-from playground.training.diffusion import export, v_loss
+from playground.training.diffusion import CAPTION_DROPOUT, Batch, train
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import CAPTION_LEVELS, WorldSprites, caption, load_world_sprites, render, sample_scene
 
-CAPTION_DROPOUT = 0.1  # share of captions replaced by "" (the unconditional prompt for guidance)
 LEVEL_WEIGHTS = (0.05, 0.15, 0.2, 0.25, 0.35)  # how often each caption level is drawn: detail is what is hard
-EMA_DECAY = 0.999
 WARMUP_STEPS = 500
 
 
@@ -48,30 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     generator = loop.seeded(args)
     world = load_world_sprites(TRAINING_STYLES)
     unet = UNet2DConditionModel(**world_unet_config(tiny=args.tiny)).to(args.device)
-    scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction")
-    ema = loop.EMA(unet, EMA_DECAY)
-    optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
-    step = loop.load_checkpoint(args.out, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator)
-    rng = random.Random(args.seed + step)
-    loop.announce("UNet", unet, f"{len(world.sprites)} sprites", step)
-    alphas = scheduler.alphas_cumprod.to(args.device)
-    progress = loop.Progress()
-    unet.train()
-    while step < args.steps:
-        pictures, captions = batch(rng, world, args.batch_size)
-        text = encode(captions)
-        clean = F.pixel_unshuffle(pictures, WORLD_FOLD).to(args.device)
-        for group in optimizer.param_groups:
-            group["lr"] = args.lr * min(1.0, (step + 1) / WARMUP_STEPS)
-        loss = v_loss(unet, clean, text.token_states.to(args.device), text.attention_mask.to(args.device), alphas, generator)
-        loop.optimizer_step(optimizer, loss, unet)
-        step += 1
-        ema.update(unet, step)
-        progress.log(step, loss=loss.item())
-        if step % args.checkpoint_every == 0 or step == args.steps:
-            loop.save_checkpoint(args.out, step, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator,
-                                 {"loss": loss.item(), "batch_size": args.batch_size, "lr": args.lr})
-            export(args.out, ema.model, scheduler)
+
+    def batches(step: int) -> Iterator[Batch]:
+        rng = random.Random(args.seed + step)
+        while True:
+            pictures, captions = batch(rng, world, args.batch_size)
+            text = encode(captions)
+            yield (F.pixel_unshuffle(pictures, WORLD_FOLD).to(args.device), text.token_states.to(args.device),
+                   text.attention_mask.to(args.device))
+
+    train(args, unet, f"{len(world.sprites)} sprites", batches, generator, WARMUP_STEPS)
     return 0
 
 

@@ -187,6 +187,7 @@ class Sequencer(nn.Module):
             ConvLSTMCell(cin if n == 0 else config.hidden, config.hidden) for n in range(config.layers)
         )
         self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4, 64), nn.SiLU(), nn.Linear(64, 4))
+        self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)  # not in the weights file
         with torch.no_grad():  # start as "nothing moves"
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
@@ -220,7 +221,7 @@ class Sequencer(nn.Module):
         the last word, the LSTM reads the frame it made and the move it made.
         """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
-        wanted = torch.cat([self.motion(motion), last_move / torch.tensor(POSE_SCALE, device=last_move.device)], 1)
+        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         new_state, gates = [], []
         for cell, (h, c) in zip(self.cells, state, strict=True):
@@ -229,7 +230,7 @@ class Sequencer(nn.Module):
             gates.append(cell_gates)
             x = h
         summary = torch.cat([x.mean((2, 3)), x.amax((2, 3)), wanted], 1)
-        move = self.step_head(summary.float()) * torch.tensor(POSE_SCALE, device=summary.device)
+        move = self.step_head(summary.float()) * self.pose_scale
         return move, new_state, gates
 
 
