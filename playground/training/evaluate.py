@@ -1,8 +1,9 @@
 """The image benchmark: GenEval's tasks in our world, judged detail by detail by the independent judge.
 
-    python -m playground.training.evaluate [--backends real,diffusion,gan] [--model FOLDER] [--prompts 20] [--json FILE]
+    python -m playground.training.evaluate [--backends real,diffusion,gan] [--model FOLDER] [--prompts 20]
+        [--steps 20 --guidance 3] [--json FILE]
 
-Template prompts per task, 4 pictures each (seeds 0-3), default settings. Where a task asks for a combination,
+Template prompts per task, 4 pictures each (seeds 0-3), default settings unless --steps or --guidance say otherwise. Where a task asks for a combination,
 its prompts are drawn from the combinations held out of training (playground.training.scenes.is_heldout), so a
 model cannot pass by having seen them:
 - GenEval's six: single object ("a cat"), two objects ("a cat and a key"), counting ("three apples"), colours
@@ -100,9 +101,9 @@ def real_pictures(world: WorldSprites, prompts: list[str], seed: int = 0) -> tor
     return torch.stack(pictures)
 
 
-def generated_pictures(backend: str, model: str, prompts: list[str]) -> torch.Tensor:
-    """PICTURES_PER_PROMPT pictures per prompt (seeds 0-3) from a backend at default settings, at the judge's size."""
-    settings = ImageSettings(backend=backend, model=model)
+def generated_pictures(settings: ImageSettings, prompts: list[str]) -> torch.Tensor:
+    """PICTURES_PER_PROMPT pictures per prompt (seeds 0-3) with the settings' backend, model, steps and guidance, at
+    the judge's size."""
     repeated = [p for p in prompts for _ in range(PICTURES_PER_PROMPT)]
     pictures = generate_batch(settings, repeated, list(range(PICTURES_PER_PROMPT)) * len(prompts))
     return pictures_tensor([world_picture(p) for p in pictures])  # a 32 px model's judged at 64 px, each pixel doubled
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="real,diffusion,gan", help="comma-separated: real, diffusion, gan")
     parser.add_argument("--model", default="", help="the diffusion model (a pipeline folder; default: ours)")
     parser.add_argument("--prompts", type=int, default=20, help="prompts per task")
+    parser.add_argument("--steps", type=int, default=ImageSettings.num_inference_steps, help="diffusion steps")
+    parser.add_argument("--guidance", type=float, default=ImageSettings.guidance_scale, help="diffusion guidance scale")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
@@ -142,9 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     results, seconds = {}, {}
     for backend in args.backends.split(","):
         start = time.perf_counter()
-        pictures = {task: real_pictures(world, p) if backend == "real" else
-                    generated_pictures(backend, args.model if backend == "diffusion" else "", p)
-                    for task, p in prompts.items()}
+        if backend == "real":
+            pictures = {task: real_pictures(world, p) for task, p in prompts.items()}
+        else:
+            settings = ImageSettings(backend=backend, model=args.model, num_inference_steps=args.steps,
+                                     guidance_scale=args.guidance) if backend == "diffusion" else ImageSettings(backend=backend)
+            pictures = {task: generated_pictures(settings, p) for task, p in prompts.items()}
         results[backend] = score(prompts, pictures)
         seconds[backend] = time.perf_counter() - start
     print(table(results))

@@ -54,6 +54,8 @@ LAYOUTS = {"single": 0.35, "count": 0.2, "pair": 0.25, "several": 0.2}  # share 
 # Caption levels: 0 the objects' category ("an animal"), 1 names and counts, 2 + colours and sizes,
 # 3 + places and relations, 4 + background and style always (levels 1-3 say each of them half the time).
 CAPTION_LEVELS = 5
+LEVEL_WEIGHTS = (0.05, 0.15, 0.2, 0.25, 0.35)  # how often the image models see each caption level: detail is hard
+CAPTION_DROPOUT = 0.1  # share of captions replaced by "" (the unconditional prompt, for guidance and random pictures)
 HELDOUT_PERCENT = 10  # of object-colour-area, object-count and object-pair combinations
 RECOLOURED_SHARE = 0.5  # objects drawn in an asked colour rather than their own
 BACKGROUND_SHARES = {"default": 0.5, "plain": 0.3, "gradient": 0.2}
@@ -334,6 +336,15 @@ def caption(scene: Scene, level: int, rng: random.Random) -> str:
                          f"{article(singular)} {singular}")
         return " and ".join(dict.fromkeys(words))
     return describe(at_level(scene.full_request, level, rng), rng)
+
+
+def captioned_batch(rng: random.Random, world: WorldSprites, size: int) -> tuple[torch.Tensor, list[str]]:
+    """What the image models train on: B x 3 x 64 x 64 pictures in [-1, 1] of fresh training scenes, and their
+    captions at levels drawn by LEVEL_WEIGHTS, one in ten (CAPTION_DROPOUT) the empty prompt."""
+    scenes = [sample_scene(rng, world) for _ in range(size)]
+    captions = ["" if rng.random() < CAPTION_DROPOUT else
+                caption(s, rng.choices(range(CAPTION_LEVELS), LEVEL_WEIGHTS)[0], rng) for s in scenes]
+    return torch.stack([render(s, world) for s in scenes]) * 2 - 1, captions
 
 
 # 5. A look

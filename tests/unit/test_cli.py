@@ -41,7 +41,7 @@ def test_cli_writes_pngs_that_carry_their_settings(tmp_path):
     from playground.training.diffusion import export
 
     torch.manual_seed(0)
-    export(tmp_path / "pipeline", UNet2DConditionModel(**unet_config(32, tiny=True)), DDPMScheduler(beta_schedule=BETA_SCHEDULE))
+    export(tmp_path / "pipeline", UNet2DConditionModel(**unet_config(tiny=True)), DDPMScheduler(beta_schedule=BETA_SCHEDULE))
     out = tmp_path / "apple.png"
     result = run_cli("image", "a red apple", "--model", str(tmp_path / "pipeline"), "--seed", "3", "--num-images", "2",
                      "--num-inference-steps", "2", "-o", str(out))

@@ -1,5 +1,5 @@
 """Image models built tiny by the tests: our diffusion pipeline and a Stable Diffusion pipeline loaded through
-load_pipeline, the GAN, the scorer, and the checks on ImageSettings."""
+load_pipeline, the GAN, and the checks on ImageSettings."""
 
 import importlib.util
 import json
@@ -14,13 +14,13 @@ from conftest import require
 from playground import config, registry
 from playground.image import USED_SETTINGS, ImageSettings, diffusion
 from playground.image.gan import Discriminator, GANConfig, Generator, generate, load_generator, save_generator
-from playground.image.scorer import Scorer, ScorerConfig, adherence, frechet_distance, load_scorer, save_scorer
 from playground.image.diffusion import unet_config
 from playground.training.diffusion import export
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SIZE = 32
+OUR_SIZE = 64  # the tiny pipeline is shaped like the world model (unet_config), which draws 64 px
 
 
 def require_text_encoder() -> None:
@@ -41,7 +41,7 @@ def ours(tmp_path_factory) -> diffusion.LoadedPipeline:
     from diffusers import DDPMScheduler, UNet2DConditionModel
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(**unet_config(SIZE, tiny=True))
+    unet = UNet2DConditionModel(**unet_config(tiny=True))
     scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2")
     folder = tmp_path_factory.mktemp("tiny-pipeline")
     export(folder, unet, scheduler)
@@ -57,7 +57,7 @@ def run(loaded, seeds=(0,), steps=4, guidance=3.0, scheduler="dpm++", negative="
 
 def test_our_pipeline_loads_from_its_folder_as_a_text_to_image_pipeline_once(ours):
     assert isinstance(ours.pipeline, diffusion.TextToImagePipeline)
-    assert ours.pipeline.image_size == SIZE
+    assert ours.pipeline.image_size == OUR_SIZE
     assert diffusion.load_pipeline(ours.name) is ours  # cached by the registry
 
 
@@ -82,7 +82,7 @@ def test_a_seed_gives_the_same_picture_alone_or_in_a_batch(ours):
 def test_one_picture_of_the_model_size_per_seed(ours, n):
     images, _ = run(ours, seeds=range(n), steps=2)
     assert len(images) == n
-    assert all(image.size == (SIZE, SIZE) and image.mode == "RGB" for image in images)
+    assert all(image.size == (OUR_SIZE, OUR_SIZE) and image.mode == "RGB" for image in images)
 
 
 def test_timeline_steps_increase_and_end_with_the_final_pictures(ours):
@@ -91,7 +91,7 @@ def test_timeline_steps_increase_and_end_with_the_final_pictures(ours):
     assert steps == sorted(set(steps)) and steps[-1] == 6 and len(steps) > 1
     assert timeline[-1][1] is images
     for _, pictures in timeline:
-        assert len(pictures) == 2 and all(p.size == (SIZE, SIZE) for p in pictures)
+        assert len(pictures) == 2 and all(p.size == (OUR_SIZE, OUR_SIZE) for p in pictures)
 
 
 @pytest.mark.parametrize("scheduler", list(diffusion.SCHEDULERS))
@@ -265,66 +265,6 @@ def test_gan_image_size_must_be_4_times_a_power_of_two(image_size):
         Generator(GANConfig(image_size=image_size, width=8, text_dim=8))
     with pytest.raises(ValueError, match="image_size"):
         Discriminator(GANConfig(image_size=image_size, width=8, text_dim=8))
-
-
-# Scorer
-
-
-def tiny_scorer() -> Scorer:
-    torch.manual_seed(0)
-    return Scorer(ScorerConfig(image_size=SIZE, width=8, text_dim=8, embedding_dim=16)).eval()
-
-
-def test_scorer_shapes_and_unit_embeddings():
-    scorer = tiny_scorer()
-    images, text = torch.rand(5, 3, SIZE, SIZE) * 2 - 1, torch.randn(4, 8)
-    assert scorer.features(images).shape == (5, scorer.feature_dim)
-    assert scorer.features(torch.rand(2, 3, 64, 48)).shape == (2, scorer.feature_dim)  # any size is resized
-    assert torch.allclose(scorer.embed_images(images).norm(dim=-1), torch.ones(5))
-    assert torch.allclose(scorer.embed_text(text).norm(dim=-1), torch.ones(4))
-    assert scorer.logits(images, text).shape == (5, 4)
-    scores = adherence(scorer, torch.rand(4, 3, SIZE, SIZE), text)
-    assert scores.shape == (4,) and scores.abs().max() <= 1 + 1e-6
-
-
-def test_scorer_save_and_load_round_trip(tmp_path):
-    scorer = tiny_scorer()
-    save_scorer(scorer, tmp_path / "scorer")
-    loaded = load_scorer(tmp_path / "scorer")
-    assert loaded.config == scorer.config
-    images, text = torch.rand(3, 3, SIZE, SIZE), torch.randn(3, 8)
-    assert torch.equal(adherence(scorer, images, text), adherence(loaded, images, text))
-    with pytest.raises(ValueError, match="config.json"):
-        load_scorer(tmp_path / "missing")
-
-
-def orthogonal_set(means, stds) -> np.ndarray:
-    """8 rows whose columns are centred, orthogonal sign patterns: the sample covariance is exactly diagonal."""
-    patterns = np.array([[1, 1, 1, 1, -1, -1, -1, -1], [1, 1, -1, -1, 1, 1, -1, -1], [1, -1, 1, -1, 1, -1, 1, -1]]).T
-    return np.asarray(means) + patterns * np.asarray(stds) / math.sqrt(8 / 7)  # np.cov divides by n - 1
-
-
-def test_frechet_distance_of_a_set_with_itself_is_zero_and_it_is_symmetric():
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(200, 6)), rng.normal(1, 2, size=(150, 6)) @ rng.normal(size=(6, 6))
-    assert abs(frechet_distance(a, a)) < 1e-6
-    assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-6)
-    assert frechet_distance(a, b) > 1
-
-
-def test_frechet_distance_matches_the_closed_form_for_diagonal_covariances():
-    a = orthogonal_set([0, 1, 2], [1, 2, 3])
-    assert np.allclose(np.cov(a, rowvar=False), np.diag([1, 4, 9]))
-    b = orthogonal_set([3, 1, 0], [2, 2, 1])
-    expected = (3**2 + 0 + 2**2) + ((1 - 2) ** 2 + 0 + (3 - 1) ** 2)  # |mean difference|^2 + sum (std_a - std_b)^2
-    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
-
-
-def test_frechet_distance_grows_with_the_shift_of_one_set():
-    rng = np.random.default_rng(1)
-    a = rng.normal(size=(300, 4))
-    distances = [frechet_distance(a, a + shift) for shift in (0.0, 0.5, 1.0, 2.0)]
-    assert distances == pytest.approx([4 * s**2 for s in (0.0, 0.5, 1.0, 2.0)], abs=1e-6)  # shifting every column
 
 
 # ImageSettings

@@ -1,4 +1,5 @@
-"""The image trainers, run for a few steps on a tiny emoji dataset, and the checkpoints they resume from."""
+"""The image trainers, run for a few steps (the GAN on a tiny emoji dataset, the diffusion model on scenes of the
+world), and the checkpoints they resume from."""
 
 import importlib.util
 import json
@@ -9,19 +10,17 @@ import torch
 from conftest import EMOJI, fake_packages, require
 from safetensors.torch import load_file
 
-from playground import registry
+from playground import config, registry
 from playground.image import diffusion
 from playground.image.gan import load_generator
-from playground.image.scorer import adherence, load_scorer
 from playground.training import diffusion as diffusion_trainer
 from playground.training import emoji_data, loop
 from playground.training import gan as gan_trainer
-from playground.training import scorer as scorer_trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SIZE = 32
-TRAINERS = {"diffusion": diffusion_trainer, "gan": gan_trainer, "scorer": scorer_trainer}
+SIZE = 32  # the GAN's emoji dataset; the diffusion model draws the world's 64 px scenes
+TRAINERS = {"diffusion": diffusion_trainer, "gan": gan_trainer}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,8 @@ def dataset(tmp_path_factory):
 
 
 def train(name, data, out, steps):
-    args = ["--data", str(data), "--out", str(out), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
+    args = ["--data", str(data)] if name == "gan" else []
+    args += ["--out", str(out), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
             "--batch-size", "4", "--device", "cpu", "--threads", "1"]
     assert TRAINERS[name].main(args) == 0
 
@@ -73,7 +73,7 @@ def test_diffusion_trainer_leaves_a_pipeline_that_loads_and_generates(trained):
         images, timeline = diffusion.run_pipeline(loaded, ["a red apple"] * 2, "", [0, 1], 2, 3.0, "dpm++")
     finally:
         registry.clear()
-    assert [image.size for image in images] == [(SIZE, SIZE)] * 2
+    assert [image.size for image in images] == [(64, 64)] * 2
     assert timeline[-1] == (2, images)
 
 
@@ -89,15 +89,6 @@ def test_gan_trainer_leaves_a_generator_that_loads(trained, dataset):
     assert pictures.shape == (2, 3, SIZE, SIZE) and torch.equal(pictures[0], pictures[1])
 
 
-def test_scorer_trainer_leaves_a_scorer_that_loads(trained):
-    scorer = load_scorer(trained["scorer"])
-    assert scorer.config.image_size == SIZE and scorer.config.width == 8
-    from playground.image.text_encoder import encode
-
-    scores = adherence(scorer, torch.rand(2, 3, SIZE, SIZE), encode(["a red apple", "a blue square"]).sentence)
-    assert scores.shape == (2,) and scores.abs().max() <= 1 + 1e-6
-
-
 def exported_weights(name, out) -> dict[str, torch.Tensor]:
     path = out / "unet" / "diffusion_pytorch_model.safetensors" if name == "diffusion" else out / "model.safetensors"
     return load_file(path)
@@ -110,8 +101,7 @@ def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(t
     shutil.copytree(trained[name], resumed)
     capsys.readouterr()
     train(name, dataset, resumed, 4)
-    if name != "scorer":  # the scorer trainer prints no start line
-        assert "resuming at step 3" in capsys.readouterr().out
+    assert "resuming at step 3" in capsys.readouterr().out
     assert progress(resumed)["step"] == 4
 
     straight = tmp_path / "straight"
@@ -121,6 +111,27 @@ def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(t
     assert first.keys() == second.keys()
     for key in first:
         assert torch.equal(first[key], second[key]), key
+
+
+def test_diffusion_training_from_an_exported_pipeline_starts_from_its_weights(trained, tmp_path, capsys):
+    shipped = trained["diffusion"]
+    capsys.readouterr()
+    assert diffusion_trainer.main(["--init", str(shipped), "--out", str(tmp_path), "--tiny", "--steps", "1", "--lr", "0",
+                                   "--batch-size", "2", "--device", "cpu", "--threads", "1"]) == 0
+    assert f"from {shipped}, starting" in capsys.readouterr().out
+    before, after = exported_weights("diffusion", shipped), exported_weights("diffusion", tmp_path)
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_the_committed_world_checkpoint_loads_as_a_pipeline_of_64_px_pictures():
+    folder = config.WORLD_DIFFUSION_CHECKPOINT
+    require((folder / "model_index.json").is_file(), "the world diffusion checkpoint is missing")
+    registry.clear()
+    try:
+        images, _ = diffusion.run_pipeline(diffusion.load_pipeline(str(folder)), ["a red apple"], "", [0], 2, 3.0, "dpm++")
+    finally:
+        registry.clear()
+    assert images[0].size == (64, 64)
 
 
 def test_finished_training_run_again_does_no_more_steps(trained, dataset, tmp_path):
