@@ -3,9 +3,9 @@
     python -m playground.training.evaluate [--backends real,diffusion,gan] [--model FOLDER] [--prompts 20]
         [--steps 20 --guidance 3] [--json FILE]
 
-Template prompts per task, 4 pictures each (seeds 0-3), default settings unless --steps or --guidance say otherwise. Where a task asks for a combination,
-its prompts are drawn from the combinations held out of training (playground.training.scenes.is_heldout), so a
-model cannot pass by having seen them:
+Template prompts per task, 4 pictures each (seeds 0-3), default settings unless --steps or --guidance say otherwise.
+Where a task asks for a combination, its prompts are drawn from the combinations held out of training
+(playground.training.scenes.is_heldout), so a model cannot pass by having seen them:
 - GenEval's six: single object ("a cat"), two objects ("a cat and a key"), counting ("three apples"), colours
   ("a blue banana"), position ("a cat above a key") and colour attribution ("a blue cat and a red key");
 - and ours: position in the frame ("a cat in the top left corner"), size ("a big cat"), background ("a cat on a
@@ -110,7 +110,8 @@ def generated_pictures(settings: ImageSettings, prompts: list[str]) -> torch.Ten
 
 
 def score(prompts: dict[str, list[str]], pictures: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Per task, the share of pictures whose every detail the judge finds honoured; and the overall scores."""
+    """Per task, the share of pictures whose every detail the judge finds honoured; and the overall scores (the mean
+    of GenEval's six, and of all ten tasks when all ten were asked)."""
     judge = load_default_judge()
     scores = {}
     for task, texts in prompts.items():
@@ -118,7 +119,8 @@ def score(prompts: dict[str, list[str]], pictures: dict[str, torch.Tensor]) -> d
         requests = [read_prompt(p) for p in texts for _ in range(PICTURES_PER_PROMPT)]
         scores[task] = sum(check(r, s).all_honoured for r, s in zip(requests, seen, strict=True)) / len(seen)
     scores["overall"] = sum(scores[t] for t in GENEVAL_TASKS) / len(GENEVAL_TASKS)
-    scores["overall, all ten tasks"] = sum(scores[t] for t in TASKS) / len(TASKS)
+    if all(t in scores for t in TASKS):
+        scores["overall, all ten tasks"] = sum(scores[t] for t in TASKS) / len(TASKS)
     return scores
 
 
