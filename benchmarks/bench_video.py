@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from playground.video import VideoSettings, frame_tensor, generate_video, load_video_model, start_frame
-from playground.video.convlstm import draw
+from playground.video.convlstm import over, place
 from playground.video.motions import MOTIONS
 from playground.video.render import frame_strip, write_gif, write_mp4
 
@@ -43,10 +43,12 @@ def bare_rollout(frame: torch.Tensor) -> None:
     motion = torch.tensor([MOTIONS.index("bounce")])
     layers, state, made = model.separate(frame), model.initial_state(frame), frame
     pose = move = frame.new_zeros(1, 4)
+    sprite = place(layers, pose)
     for _ in range(FRAMES - 1):
-        move, state, _ = model(made, motion, move, state)
+        move, state, _ = model(made, sprite[:, 3:], motion, move, state)
         pose = pose + move
-        made = draw(layers, pose)
+        sprite = place(layers, pose)
+        made = over(sprite, layers.background)
 
 
 def make_files(settings: VideoSettings, start: Image.Image | None) -> None:

@@ -3,7 +3,10 @@
     python -m playground.training.clips --out clips.gif [--motion spin]   (a look at a few clips)
 
 The sprites are the Noto emoji of the image dataset (emoji-datasource-google, 64 px with alpha),
-split by emoji with the same held-out rule, so held-out clips show emoji the model never saw. A clip
+split by emoji with the same held-out rule, so held-out clips show emoji the model never saw. Each is
+centred on its box, its longer side filling the square (centred): a sprite's pose is then what a viewer
+sees of it, its middle the point it turns and grows around and its side its size, not a margin
+hidden in the emoji's picture. A clip
 is drawn in one batched pass: every frame's pose becomes an affine map from the frame to the sprite,
 the sprite is sampled at twice the frame size and averaged down (anti-aliasing), and composited
 with premultiplied alpha over a background (the image models' light grey, a plain colour, or a
@@ -18,16 +21,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 
 from playground import config
 from playground.image.pictures import BACKGROUND
 from playground.training import emoji_data
 from playground.validation import check_choice
+from playground.video.convlstm import sprite_box
 from playground.video.motions import MOTIONS, poses
 
 SPRITE_SIZE = 64  # pixels of the source images
-SPRITES_FILE = "emoji-sprites-64.npz"
+SPRITES_FILE = "emoji-sprites-64-centred.npz"
 HALF_SIZE = (0.35, 0.6)  # range of a sprite's half side at frame 0, in normalised units (22 to 38 px of 64)
 CENTRE_RANGE = 0.45  # frame-0 centres are drawn in [-CENTRE_RANGE, CENTRE_RANGE] on each axis
 IMAGE_BACKGROUND_SHARE = 0.2  # clips on the image models' light grey, the start frames the app makes most
@@ -47,12 +51,26 @@ def load_sprites(split: str, cache_dir: Path = config.CACHE_DIR) -> torch.Tensor
         for entry in emoji_data.read_catalogue(images_root, data_root):
             if entry.skin_tone is None:
                 with Image.open(entry.image_path) as image:
-                    rgba = image.convert("RGBA").resize((SPRITE_SIZE, SPRITE_SIZE), Image.Resampling.LANCZOS)
+                    rgba = centred(image)
                 parts["heldout" if emoji_data.is_heldout(entry.base) else "train"].append(np.asarray(rgba))
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, **{s: np.stack(images) for s, images in parts.items()})
     with np.load(cache) as saved:
         return premultiplied(saved[split])
+
+
+def centred(image: Image.Image) -> Image.Image:
+    """The picture as a SPRITE_SIZE square RGBA sprite: the middle of its box (convlstm.sprite_box) at the
+    square's middle, its longer side filling the square."""
+    rgba = image.convert("RGBA")
+    alpha = torch.from_numpy(np.asarray(rgba)[..., 3].copy()).float()[None, None] / 255
+    middle, extent = sprite_box(alpha)
+    x, y = ((middle[0] + 1) * torch.tensor([rgba.width, rgba.height]) / 2).tolist()
+    side = extent.max().item()
+    pad = max(rgba.size)  # room for a box that reaches past the picture's edges
+    padded = ImageOps.expand(rgba, pad, fill=(0, 0, 0, 0))
+    box = (x + pad - side / 2, y + pad - side / 2, x + pad + side / 2, y + pad + side / 2)
+    return padded.resize((SPRITE_SIZE, SPRITE_SIZE), Image.Resampling.LANCZOS, box=box)
 
 
 def premultiplied(rgba: np.ndarray) -> torch.Tensor:

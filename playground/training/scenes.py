@@ -52,7 +52,9 @@ from playground.training.emoji_styles import STYLES, TRAINING_STYLES, load_style
 
 LAYOUTS = {"single": 0.35, "count": 0.2, "pair": 0.25, "several": 0.2}  # share of each kind of scene
 # Caption levels: 0 the objects' category ("an animal"), 1 names and counts, 2 + colours and sizes,
-# 3 + places and relations, 4 + background and style always (levels 1-3 say each of them half the time).
+# 3 + places and relations, 4 + background and style always. Levels 1-3 say the style half the time, and the
+# background whenever it is not the default: a caption that says no background means the default one, as a user
+# who asks for "a cat" expects a cat on the plain light background. Level 0 is for scenes on the default background.
 CAPTION_LEVELS = 5
 LEVEL_WEIGHTS = (0.05, 0.15, 0.2, 0.25, 0.35)  # how often the image models see each caption level: detail is hard
 CAPTION_DROPOUT = 0.1  # share of captions replaced by "" (the unconditional prompt, for guidance and random pictures)
@@ -60,6 +62,7 @@ HELDOUT_PERCENT = 10  # of object-colour-area, object-count and object-pair comb
 RECOLOURED_SHARE = 0.5  # objects drawn in an asked colour rather than their own
 BACKGROUND_SHARES = {"default": 0.5, "plain": 0.3, "gradient": 0.2}
 SIZE_SHARES = {None: 0.5, "small": 0.25, "big": 0.25}  # None: the medium size, which captions do not name
+DEFAULT_BACKGROUND = ("white",)  # the light grey of every picture whose caption asks for no background
 MARGIN = 1  # pixels kept free between two objects
 AREA_MARGIN = 2  # pixels between an object's centre and the borders of the area it is asked in, so it is clearly there
 CLEAR_OFFSET = 1.5  # a relation's main offset is at least this times the other one, so it reads one way only
@@ -177,7 +180,7 @@ def sample_request(rng: random.Random, styles: tuple[str, ...] = TRAINING_STYLES
                        for name, area in zip(rng.sample(names, count), areas, strict=True))
         relation = None
     kind = _weighted(rng, BACKGROUND_SHARES)
-    background = ("white",) if kind == "default" else (rng.choice(OBJECT_COLOURS),) if kind == "plain" \
+    background = DEFAULT_BACKGROUND if kind == "default" else (rng.choice(OBJECT_COLOURS),) if kind == "plain" \
         else tuple(rng.sample(OBJECT_COLOURS, 2))
     return Request(things, relation, background, style)
 
@@ -248,7 +251,7 @@ def place(request: Request, world: WorldSprites, rng: random.Random, style: str 
         if len(placed) == sum(a.count for a in request.things) and (
                 request.relation is None or _clear(request.relation[1], placed[request.relation[0]],
                                                    placed[request.relation[2]])):
-            return Scene(request, tuple(placed), request.background or ("white",), style)
+            return Scene(request, tuple(placed), request.background or DEFAULT_BACKGROUND, style)
     return None
 
 
@@ -320,22 +323,22 @@ def at_level(request: Request, level: int, rng: random.Random) -> Request:
     """The request as a caption of this level of detail says it (see CAPTION_LEVELS)."""
     things = tuple(Asked(a.name, a.count, a.colour if level >= 2 else None, a.size if level >= 2 else None,
                          a.area if level >= 3 else None) for a in request.things)
-    told = level >= 4 or rng.random() < 0.5
     return Request(things, request.relation if level >= 3 else None,
-                   request.background if told and (level >= 4 or request.background != ("white",)) else (),
+                   request.background if level >= 4 or request.background != DEFAULT_BACKGROUND else (),
                    request.style if level >= 4 or rng.random() < 0.5 else None)
 
 
 def caption(scene: Scene, level: int, rng: random.Random) -> str:
-    """The scene's caption at a level of detail (0 to CAPTION_LEVELS - 1)."""
-    if level == 0:
+    """The scene's caption at a level of detail (0 to CAPTION_LEVELS - 1; level 1 for a scene on another
+    background than the default, which level 0 cannot say)."""
+    if level == 0 and scene.background == DEFAULT_BACKGROUND:
         words = []
         for asked in scene.request.things:
             singular, plural_words = CATEGORY_WORDS[CATEGORY[asked.name]]
             words.append(plural_words if asked.count > 1 else singular if singular == "food" else
                          f"{article(singular)} {singular}")
         return " and ".join(dict.fromkeys(words))
-    return describe(at_level(scene.full_request, level, rng), rng)
+    return describe(at_level(scene.full_request, max(level, 1), rng), rng)
 
 
 def captioned_batch(rng: random.Random, world: WorldSprites, size: int) -> tuple[torch.Tensor, list[str]]:

@@ -1,11 +1,11 @@
 """Train the ConvLSTM video model on synthetic emoji clips (see playground.video.convlstm and training.clips).
 
-    python -m playground.training.video --out DIR [--steps 3000 --batch-size 16 --frames 33 --threads 1]
+    python -m playground.training.video --out DIR [--steps 3000 --batch-size 16 --frames 33 --threads 1] [--init FOLDER]
 
 Each batch is a fresh set of clips. The model takes the first frame apart (sprite, background, pivot)
 and rolls out the rest of the clip on its own, each made frame being its next input, exactly as in
 the app. The loss, back-propagated through the whole rollout, has three parts:
-- the matte: the sprite's alpha and pivot in the first frame, against the ones the clip was drawn with;
+- the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge);
 - the pictures: the mean absolute error of the made frames.
@@ -13,7 +13,8 @@ Half the batches are teacher forced: each step reads the true frame and the true
 LSTM learns what follows what (the next step of a shake from the last ones) even before its own moves
 are right; the other half read the model's own, as in the app. A curriculum lengthens the clips from 9 frames to --frames over the first half of the schedule, so
 the LSTM first learns a step, then to keep count over long videos; the learning rate then decays. The exported model is an exponential
-moving average of the trained one.
+moving average of the trained one. --init starts from an exported model's weights (a fresh optimizer and
+schedule), to go on training a shipped model with a new curriculum.
 """
 
 import sys
@@ -24,7 +25,7 @@ import torch
 from playground import config
 from playground.training import loop
 from playground.training.clips import ClipBatch, load_sprites, random_clips
-from playground.video.convlstm import Sequencer, SequencerConfig, rollout, save_sequencer
+from playground.video.convlstm import Sequencer, SequencerConfig, load_sequencer, rollout, save_sequencer
 
 EMA_DECAY = 0.995
 GRADIENT_CLIP = 1.0
@@ -53,8 +54,7 @@ def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> 
     radius = clips.halves[:, :1, None] * PIXELS_PER_UNIT  # the sprite's half side in pixels
     weights = torch.cat([torch.full_like(radius, PIXELS_PER_UNIT).expand(-1, -1, 2), radius, radius], -1)
     return {
-        "matte": (layers.sprite[:, 3:] - clips.alpha).abs().mean() * 10
-        + (layers.pivot - clips.centres[:, 0]).abs().mean() * PIXELS_PER_UNIT,
+        "matte": (layers.sprite[:, 3:] - clips.alpha).abs().mean() * 10,
         "pose": ((pose - target).abs() * weights).mean(),
         "pictures": (made - clips.frames[:, 1:]).abs().mean() * 10,
     }
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedule-steps", type=int, default=3000,
                         help="the curriculum reaches --frames half-way and the learning rate decays over the second half")
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
+    parser.add_argument("--init", type=Path, help="an exported model folder to start from (weights only)")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
     args = parser.parse_args(argv)
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     sprites = load_sprites("train", args.cache_dir)
     model_config = SequencerConfig(width=4, hidden=4, layers=1, motion_dim=2, image_size=args.size) if args.tiny \
         else SequencerConfig(image_size=args.size)
-    model = Sequencer(model_config).to(args.device)
+    model = (load_sequencer(args.init) if args.init else Sequencer(model_config)).to(args.device)
     ema = loop.EMA(model, EMA_DECAY)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, 2 * (1 - s / args.schedule_steps) + 0.05))

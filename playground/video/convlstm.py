@@ -2,8 +2,9 @@
 
 The start frame is first taken apart into two layers, as an animator would: the **sprite** (its
 colours and an alpha matte, found by a small convolutional network) and the **background** behind it
-(a plane fitted to the pixels the matte leaves, which fills in what the sprite hides). The network
-also finds the sprite's **pivot**, the point it turns and grows around.
+(a plane fitted to the pixels the matte leaves, which fills in what the sprite hides). The sprite's
+**pivot**, the point it turns and grows around, is the middle of its box (sprite_box), as a viewer
+would put it.
 
 Then, frame by frame, the last frame goes through an encoder (two stride-2 convolutions, 64 -> 16
 pixels) into stacked ConvLSTM cells. A ConvLSTM cell is an LSTM whose matrix products are
@@ -15,12 +16,14 @@ made from the input and the previous output h:
     o = sigmoid(output gate)  how much of the cell to show as this frame's output h
     c = f * c + i * g,  h = o * tanh(c)
 
-Besides the frame, the first cell reads the motion asked for and the move that made the frame. From
-the last cell's output the network says how the sprite moves in this step: a shift, a turn and a
-change of size. The steps add up to the sprite's pose, and the next frame is the start sprite drawn
-at that pose over the background. The sprite is always sampled from the start frame, once, so it
-stays sharp and whole over a long video and leaves the frame whole; what the LSTM must remember is
-where the motion is (the phase of a bounce or a shake), which it reads from the frames it made.
+Besides the frame, the first cell reads the motion asked for, the move that made the frame and the
+sprite's box in it (its middle and size: how far a bounce has to fall). From the last cell's output the
+network says how the sprite moves in this step: a shift, a turn and a change of size, reading the LSTM
+where the sprite is (so its memory there is what counts). The steps add up to the sprite's pose, and the
+next frame is the start sprite drawn at that pose over the background. The sprite is always sampled from
+the start frame, so it stays sharp and whole over a long video and leaves the frame whole; what the LSTM
+must remember is where the motion is (the phase of a bounce or a shake), which it reads from the frames
+it made.
 
 Every step also returns the gates and cell states, which the Video tab shows as maps and means.
 """
@@ -38,6 +41,8 @@ from playground.video.motions import MOTIONS
 from playground.weights import load_weights, read_config, save_model
 
 POSE_SCALE = (0.05, 0.05, 0.3, 0.05)  # the step head's outputs times these: shift x, y (frame units), turn (rad), log size
+SPRITE_CELL = 0.1  # a cell of the LSTM's map (4 x 4 pixels) is the sprite's when the sprite covers this much of it
+SUPERSAMPLE = 2  # a shrunk sprite is sampled at twice the frame size and averaged down, as the clips are drawn
 
 
 @dataclass
@@ -122,25 +127,65 @@ def border_weights(frame: torch.Tensor, width: int = 2) -> torch.Tensor:
     return weights
 
 
+def sprite_box(alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The box around a matte (B x 1 x S x S): its middle (B x 2, in the frame's coordinates) and its width and
+    height (B x 2, in pixels).
+
+    The box's sides come from how much of each column and row the sprite covers (its largest alpha there, gaps
+    between its parts filled), so a soft edge places them to a fraction of a pixel. The sprites of the training
+    clips are centred on this box (playground.training.clips), and every sprite turns and grows around its middle.
+    """
+
+    def filled(profile: torch.Tensor) -> torch.Tensor:  # B x N, each value raised to the lower of the peaks beside it
+        return torch.minimum(profile.cummax(1).values, profile.flip(1).cummax(1).values.flip(1))
+
+    grid = coordinates(alpha)
+    columns, rows = filled(alpha[:, 0].amax(1)), filled(alpha[:, 0].amax(2))  # B x W, B x H
+    width, height = columns.sum(1), rows.sum(1)
+    x = (columns * grid[:, 0, 0]).sum(1) / width.clamp(min=1e-6)
+    y = (rows * grid[:, 1, :, 0]).sum(1) / height.clamp(min=1e-6)
+    return torch.stack([x, y], 1), torch.stack([width, height], 1)
+
+
 def place(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
     """The sprite at the pose on a transparent frame, B x 4 x S x S (colours premultiplied, then alpha).
 
     A frame point p shows the start frame's point q = pivot + R(-angle) (p - pivot - shift) / size, sampled
-    bilinearly: at the start pose every pixel is the start frame's own.
+    as a graphics card samples a texture: bilinearly at the start size (at the start pose every pixel is the start
+    frame's own); smaller, at SUPERSAMPLE times the frame size and averaged down (anti-aliasing, as the clips are
+    drawn), so a shrinking sprite keeps its colours; larger, bicubically, so a growing one stays sharper.
     """
     shift, angle, scale = pose[:, :2], pose[:, 2], torch.exp(-pose[:, 3])
     cos, sin = torch.cos(angle), torch.sin(angle)
     a = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2) * scale[:, None, None]
     pivot = layers.pivot[..., None]
     b = pivot - a @ (pivot + shift[..., None])
-    grid = F.affine_grid(torch.cat([a, b], -1), list(layers.sprite.shape), align_corners=False)
-    return F.grid_sample(layers.sprite, grid, align_corners=False)
+    theta, (batch, channels, height, width) = torch.cat([a, b], -1), layers.sprite.shape
+
+    def sampled(times: int, mode: str = "bilinear") -> torch.Tensor:
+        grid = F.affine_grid(theta, [batch, channels, height * times, width * times], align_corners=False)
+        return F.avg_pool2d(F.grid_sample(layers.sprite, grid, mode=mode, align_corners=False), times)
+
+    sprite = sampled(1)
+    shrunk, grown = pose[:, 3] < 0, pose[:, 3] > 0
+    if shrunk.any():
+        sprite = torch.where(shrunk[:, None, None, None], sampled(SUPERSAMPLE), sprite)
+    if grown.any():
+        sharp = sampled(1, "bicubic")
+        alpha = sharp[:, 3:].clamp(0, 1)  # bicubic overshoots: keep valid premultiplied colours
+        sprite = torch.where(grown[:, None, None, None], torch.cat([sharp[:, :3].clamp(min=0).minimum(alpha), alpha], 1),
+                             sprite)
+    return sprite
+
+
+def over(sprite: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
+    """A placed sprite (B x 4 x S x S, as place gives it) over the background: the frame, B x 3 x S x S."""
+    return (sprite[:, :3] + background * (1 - sprite[:, 3:])).clamp(0, 1)
 
 
 def draw(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
     """The sprite at the pose over the background, B x 3 x S x S."""
-    sprite = place(layers, pose)
-    return (sprite[:, :3] + layers.background * (1 - sprite[:, 3:])).clamp(0, 1)
+    return over(place(layers, pose), layers.background)
 
 
 class ConvLSTMCell(nn.Module):
@@ -171,22 +216,23 @@ class Sequencer(nn.Module):
         super().__init__()
         self.config = config
         w = config.width
-        # the matte network: frame, frame minus the border's plane, coordinates -> alpha and pivot weights
+        # the matte network: frame, frame minus the border's plane, coordinates -> alpha
         self.matte_full = _conv(3 + 3 + 2, w)
         self.matte_half = _conv(w, 2 * w, stride=2)
         self.matte_quarter = _conv(2 * w, 2 * w, stride=2)
         self.matte_up = _conv(2 * w + 2 * w, 2 * w)
         self.matte_out = _conv(2 * w + w, w)
-        self.matte_head = nn.Conv2d(w, 2, 3, padding=1)
+        self.matte_head = nn.Conv2d(w, 1, 3, padding=1)
         # the recurrent part: frame and coordinates -> 16 x 16 features -> cells -> the step's move
         self.motion = nn.Embedding(config.motions, config.motion_dim)
         self.encode_half = _conv(3 + 2, w, stride=2)
         self.encode_quarter = _conv(w, 2 * w, stride=2)
-        cin = 2 * w + 2 + config.motion_dim + 4  # features, coordinates, motion, the last move
+        cin = 2 * w + 2 + config.motion_dim + 4 + 4  # features, coordinates, motion, the last move, the sprite's box
         self.cells = nn.ModuleList(
             ConvLSTMCell(cin if n == 0 else config.hidden, config.hidden) for n in range(config.layers)
         )
-        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4, 64), nn.SiLU(), nn.Linear(64, 4))
+        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4 + 4, 64), nn.SiLU(),
+                                       nn.Linear(64, 4))
         self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)  # not in the weights file
         with torch.no_grad():  # start as "nothing moves"
             self.step_head[-1].weight.zero_()
@@ -200,28 +246,30 @@ class Sequencer(nn.Module):
         quarter = self.matte_quarter(half)
         x = self.matte_up(torch.cat([F.interpolate(quarter, scale_factor=2.0), half], 1))
         x = self.matte_out(torch.cat([F.interpolate(x, scale_factor=2.0), full], 1))
-        out = self.matte_head(x).float()
-        alpha = torch.sigmoid(out[:, :1])
-        weights = torch.softmax(out[:, 1].flatten(1), 1)  # where the pivot is: a weighted mean of positions
-        pivot = (weights[:, None] * coordinates(start).flatten(2)).sum(-1)
+        alpha = torch.sigmoid(self.matte_head(x).float())
         background = fit_plane(start, (1 - alpha) ** 2)
         sprite = (start - (1 - alpha) * background).clamp(0, 1) * (alpha > 0.02)
-        return Layers(torch.cat([sprite, alpha], 1), background, pivot)
+        return Layers(torch.cat([sprite, alpha], 1), background, sprite_box(alpha)[0])
 
     def initial_state(self, frame: torch.Tensor) -> State:
         batch, _, height, width = frame.shape
         zeros = frame.new_zeros(batch, self.config.hidden, height // 4, width // 4)
         return [(zeros, zeros) for _ in self.cells]
 
-    def forward(self, frame: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
+    def forward(self, frame: torch.Tensor, coverage: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
                 state: State) -> tuple[torch.Tensor, State, list[tuple]]:
         """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates.
 
-        last_move (B x 4) is the move that made this frame (zeros for the start frame): like a writer reading
-        the last word, the LSTM reads the frame it made and the move it made.
+        coverage (B x 1 x S x S) is the sprite's alpha in this frame: the step head reads the last cell's output
+        where the sprite is (its mean and largest value there), so the memory that moves the sprite is kept
+        with it, and both read the sprite's box (sprite_box of the coverage). last_move (B x 4) is the move that
+        made this frame (zeros for the start frame): like a writer reading the last word, the LSTM reads the
+        frame it made and the move it made.
         """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
-        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale], 1)
+        middle, extent = sprite_box(coverage)
+        box = torch.cat([middle, extent / coverage.shape[-1]], 1)  # in frame units and frame sides; zeros once gone
+        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, box], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         new_state, gates = [], []
         for cell, (h, c) in zip(self.cells, state, strict=True):
@@ -229,7 +277,11 @@ class Sequencer(nn.Module):
             new_state.append((h, c))
             gates.append(cell_gates)
             x = h
-        summary = torch.cat([x.mean((2, 3)), x.amax((2, 3)), wanted], 1)
+        cells = F.adaptive_avg_pool2d(coverage, x.shape[-2:])
+        cells = torch.where(cells.flatten(1).amax(1)[:, None, None, None] > SPRITE_CELL, cells, torch.ones_like(cells))
+        inside = cells > SPRITE_CELL  # the cells the sprite covers; all of them once it has left the frame
+        summary = torch.cat([(x * cells).sum((2, 3)) / cells.sum((2, 3)),
+                             x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
         move = self.step_head(summary.float()) * self.pose_scale
         return move, new_state, gates
 
@@ -280,14 +332,16 @@ def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_fra
     layers = layers or model.separate(start)
     state = model.initial_state(start)
     pose = move = start.new_zeros(len(start), 4)
-    frame = start
+    frame, coverage = start, place(layers, pose)[:, 3:]
     for n in range(num_frames):
         if given_poses is not None and n > 0:
             pose, move = given_poses[:, n], given_poses[:, n] - given_poses[:, n - 1]
-            frame = draw(layers, pose)
-        move, state, gates = model(frame, motion, move, state)
+            sprite = place(layers, pose)
+            frame, coverage = over(sprite, layers.background), sprite[:, 3:]
+        move, state, gates = model(frame, coverage, motion, move, state)
         pose = pose + move
-        frame = draw(layers, pose)
+        sprite = place(layers, pose)
+        frame, coverage = over(sprite, layers.background), sprite[:, 3:]
         yield Step(frame, pose, gates, [c for _, c in state])
 
 

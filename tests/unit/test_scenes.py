@@ -13,6 +13,7 @@ from playground.image.world import OBJECT_COLOURS, OBJECTS, SIZE, area_of, read_
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import (
     CAPTION_LEVELS,
+    DEFAULT_BACKGROUND,
     MARGIN,
     MONOCHROME_STYLE,
     at_level,
@@ -64,9 +65,19 @@ def test_captions_at_every_level_read_back_as_the_scene_says_them(scenes):
 
 
 def test_the_vaguest_caption_names_no_object_but_asks_for_nothing_unknown(scenes):
-    for scene in scenes[:50]:
+    plain = [scene for scene in scenes if scene.background == DEFAULT_BACKGROUND][:50]
+    assert plain
+    for scene in plain:
         request = read_prompt(caption(scene, 0, random.Random(0)))
         assert request.things == () and request.unknown == ()
+
+
+def test_a_caption_that_says_no_background_means_the_default_one(scenes):
+    coloured = [scene for scene in scenes if scene.background != DEFAULT_BACKGROUND]
+    assert coloured
+    for scene in coloured:
+        for level in range(CAPTION_LEVELS):
+            assert read_prompt(caption(scene, level, random.Random(level))).background == scene.background
 
 
 def test_objects_are_where_their_details_say_inside_the_frame_and_apart(scenes):

@@ -4,14 +4,16 @@ import json
 import math
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from conftest import fake_packages
+from PIL import Image, ImageDraw
 from safetensors.torch import load_file
 
 from playground.training import loop
 from playground.training import video as video_trainer
-from playground.training.clips import backgrounds, compose, draw_sprites, load_sprites, random_clips
+from playground.training.clips import SPRITE_SIZE, backgrounds, centred, compose, draw_sprites, load_sprites, random_clips
 from playground.video.convlstm import (
     Layers,
     Sequencer,
@@ -22,8 +24,10 @@ from playground.video.convlstm import (
     gate_maps,
     load_sequencer,
     objects,
+    place,
     rollout,
     save_sequencer,
+    sprite_box,
 )
 from playground.video.motions import (
     BOUNCE_PERIOD,
@@ -160,6 +164,63 @@ def test_a_sprite_drawn_at_a_pose_moves_turns_and_grows_around_its_pivot():
     assert grown.sum() == 4 * 32
 
 
+def test_the_middle_of_a_sprites_box_is_found_to_a_fraction_of_a_pixel_whatever_its_shape():
+    sprite = torch.zeros(1, 4, 16, 16)
+    sprite[:, :, 0:3, 6:10] = 1.0  # the dot of an "i", apart from its stem: most of the mass is low and left
+    sprite[:, :, 6:16, 0:10] = 1.0
+    sprite[:, :, 13:16, 10:16] = 1.0  # a foot reaching the right edge: the box is the whole square
+    centre, half = torch.tensor([[[0.13, -0.21]]]), torch.full((1, 1), 0.3)
+    alpha = draw_sprites(sprite, centre, torch.zeros(1, 1), half, 64)[:, 0, 3:]
+    middle, extent = sprite_box(alpha)
+    assert (middle - centre[:, 0]).norm() * 32 < 0.05  # pixels of a 64-pixel frame
+    assert torch.allclose(extent, torch.full((1, 2), 0.3 * 64), atol=0.05)
+    mass = (alpha * coordinates(alpha)).flatten(2).sum(2) / alpha.sum()
+    assert (mass - centre[:, 0]).norm() * 32 > 2  # the centre of mass is no pivot: it is pixels off
+
+
+def test_a_sprite_is_centred_on_its_box_with_its_longer_side_filling_the_square():
+    picture = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).rectangle((3, 20, 30, 33), fill=(255, 0, 0, 255))  # off-centre, wider than tall
+    ImageDraw.Draw(picture).rectangle((10, 37, 13, 40), fill=(0, 0, 255, 255))  # and a dot below it
+    sprite = torch.from_numpy(np.asarray(centred(picture)).copy()).permute(2, 0, 1).float()[None] / 255
+    middle, extent = sprite_box(sprite[:, 3:])
+    assert sprite.shape[-1] == SPRITE_SIZE and middle.norm() * SPRITE_SIZE / 2 < 0.1
+    assert extent.max() > SPRITE_SIZE - 1 and extent.min() < SPRITE_SIZE - 10
+
+
+def test_a_shrinking_sprite_is_anti_aliased_and_a_still_one_is_the_start_frames_own():
+    checks = (torch.arange(SIZE)[:, None] + torch.arange(SIZE)[None]) % 2  # a one-pixel checkerboard
+    sprite = torch.cat([checks.float().expand(3, -1, -1), torch.ones(1, SIZE, SIZE)])[None]
+    layers = Layers(sprite, torch.zeros(1, 3, SIZE, SIZE), torch.zeros(1, 2))
+    assert torch.equal(place(layers, torch.zeros(1, 4)), sprite)
+    shrunk = place(layers, torch.tensor([[0.0, 0.0, 0.0, -math.log(2.5)]]))[0, 0, 12:20, 12:20]
+    assert (shrunk - 0.5).abs().max() < 0.2  # grey, as the eye sees a fine checkerboard; sampled once it aliases
+
+
+def test_a_growing_sprite_keeps_valid_colours():
+    torch.manual_seed(0)
+    alpha = torch.rand(1, 1, SIZE, SIZE).round()
+    sprite = torch.cat([torch.rand(1, 3, SIZE, SIZE) * alpha, alpha], 1)  # sharp, noisy: bicubic overshoots on it
+    grown = place(Layers(sprite, torch.zeros(1, 3, SIZE, SIZE), torch.zeros(1, 2)),
+                  torch.tensor([[0.1, 0.0, 0.3, math.log(1.7)]]))
+    assert grown.min() >= 0 and grown[:, 3].max() <= 1 and (grown[:, :3] <= grown[:, 3:] + 1e-6).all()
+
+
+def test_the_step_head_reads_the_lstm_where_the_sprite_is_and_still_moves_once_it_has_left():
+    model = tiny_sequencer()
+    with torch.no_grad():
+        model.step_head[-1].weight.normal_()
+        frame, motion, move = torch.rand(1, 3, SIZE, SIZE), torch.tensor([0]), torch.zeros(1, 4)
+        square, ring, gone = torch.zeros(3, 1, 1, SIZE, SIZE)
+        square[..., 4:28, 4:28], ring[..., 4:28, 4:28] = 1.0, 1.0
+        ring[..., 8:24, 8:24] = 0.0  # the same box as the square's, but other cells
+        moves = {name: model(frame, coverage, motion, move, model.initial_state(frame))[0]
+                 for name, coverage in (("square", square), ("ring", ring), ("gone", gone))}
+    assert all(torch.equal(a, b) for a, b in zip(sprite_box(square), sprite_box(ring), strict=True))
+    assert not torch.allclose(moves["square"], moves["ring"])
+    assert moves["gone"].isfinite().all()  # no sprite cell to read: it reads them all
+
+
 def train(out, cache_dir, steps):
     args = ["--out", str(out), "--cache-dir", str(cache_dir), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
             "--batch-size", "2", "--frames", "5", "--size", str(SIZE), "--device", "cpu", "--threads", "1"]
@@ -179,6 +240,16 @@ def test_video_training_resumes_from_its_checkpoint_and_matches_an_uninterrupted
     assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
     assert isinstance(load_sequencer(resumed), Sequencer)
     shutil.rmtree(straight)
+
+
+def test_video_training_from_an_exported_model_starts_from_its_weights(cache_dir, tmp_path):
+    start, out = tmp_path / "start", tmp_path / "out"
+    save_sequencer(tiny_sequencer(), start)
+    args = ["--init", str(start), "--out", str(out), "--cache-dir", str(cache_dir), "--steps", "1", "--lr", "0",
+            "--batch-size", "2", "--frames", "5", "--size", str(SIZE), "--device", "cpu", "--threads", "1"]
+    assert video_trainer.main(args) == 0
+    first, second = load_file(start / "model.safetensors"), load_file(out / "model.safetensors")
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
 
 
 @pytest.mark.parametrize(
