@@ -160,21 +160,17 @@ def place(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
     a = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2) * scale[:, None, None]
     pivot = layers.pivot[..., None]
     b = pivot - a @ (pivot + shift[..., None])
-    theta, (batch, channels, height, width) = torch.cat([a, b], -1), layers.sprite.shape
-
-    def sampled(times: int, mode: str = "bilinear") -> torch.Tensor:
-        grid = F.affine_grid(theta, [batch, channels, height * times, width * times], align_corners=False)
-        return F.avg_pool2d(F.grid_sample(layers.sprite, grid, mode=mode, align_corners=False), times)
-
-    sprite = sampled(1)
-    shrunk, grown = pose[:, 3] < 0, pose[:, 3] > 0
-    if shrunk.any():
-        sprite = torch.where(shrunk[:, None, None, None], sampled(SUPERSAMPLE), sprite)
-    if grown.any():
-        sharp = sampled(1, "bicubic")
-        alpha = sharp[:, 3:].clamp(0, 1)  # bicubic overshoots: keep valid premultiplied colours
-        sprite = torch.where(grown[:, None, None, None], torch.cat([sharp[:, :3].clamp(min=0).minimum(alpha), alpha], 1),
-                             sprite)
+    theta, (_, channels, height, width), size = torch.cat([a, b], -1), layers.sprite.shape, pose[:, 3]
+    sprite = torch.zeros_like(layers.sprite)
+    for rows, times, mode in ((size == 0, 1, "bilinear"), (size < 0, SUPERSAMPLE, "bilinear"), (size > 0, 1, "bicubic")):
+        if rows.any():  # each sprite is sampled once, by the rule for its size
+            grid = F.affine_grid(theta[rows], [int(rows.sum()), channels, height * times, width * times],
+                                 align_corners=False)
+            drawn = F.avg_pool2d(F.grid_sample(layers.sprite[rows], grid, mode=mode, align_corners=False), times)
+            if mode == "bicubic":  # bicubic overshoots: keep valid premultiplied colours
+                alpha = drawn[:, 3:].clamp(0, 1)
+                drawn = torch.cat([drawn[:, :3].clamp(min=0).minimum(alpha), alpha], 1)
+            sprite[rows] = drawn
     return sprite
 
 
