@@ -45,7 +45,7 @@ def bare_rollout(frame: torch.Tensor) -> None:
     pose = move = frame.new_zeros(1, 4)
     sprite = place(layers, pose)
     for _ in range(FRAMES - 1):
-        move, state, _ = model(made, sprite[:, 3:], motion, move, state)
+        move, state, _, _ = model(made, sprite[:, 3:], motion, move, state)
         pose = pose + move
         sprite = place(layers, pose)
         made = over(sprite, layers.background)

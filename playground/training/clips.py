@@ -122,7 +122,7 @@ class ClipBatch:
     centres: torch.Tensor  # B x T x 2: the sprites' true poses, as motions.poses gives them
     angles: torch.Tensor  # B x T
     halves: torch.Tensor  # B x T
-    alpha: torch.Tensor  # B x 1 x S x S: the sprite's coverage in frame 0 (what a matte should find)
+    alpha: torch.Tensor  # B x T x 1 x S x S: the sprite's coverage in each frame (frame 0's: what a matte should find)
     background: torch.Tensor  # B x 3 x S x S
 
 
@@ -144,7 +144,7 @@ def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, 
             centres[rows], angles[rows], halves[rows] = poses(name, centre[rows], half[rows], num_frames)
     background = backgrounds(batch, size, generator)
     drawn = draw_sprites(chosen, centres, angles, halves, size)
-    return ClipBatch(compose(drawn, background), motions, centres, angles, halves, drawn[:, 0, 3:], background)
+    return ClipBatch(compose(drawn, background), motions, centres, angles, halves, drawn[:, :, 3:], background)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,34 +4,41 @@
 
 Each batch is a fresh set of clips. The model takes the first frame apart (sprite, background, pivot)
 and rolls out the rest of the clip on its own, each made frame being its next input, exactly as in
-the app. The loss, back-propagated through the whole rollout, has three parts:
+the app. The loss, back-propagated through the whole rollout, has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge);
-- the pictures: the mean absolute error of the made frames.
+- the pictures: the mean absolute error of the made frames;
+- the expected place: at each position of the LSTM's map, how much of it the sprite covers in the next frame,
+  against the truth (a cross-entropy).
 Half the batches are teacher forced: each step reads the true frame and the true last move, so the
 LSTM learns what follows what (the next step of a shake from the last ones) even before its own moves
 are right; the other half read the model's own, as in the app. A curriculum lengthens the clips from 9 frames to --frames over the first half of the schedule, so
 the LSTM first learns a step, then to keep count over long videos; the learning rate then decays. The exported model is an exponential
 moving average of the trained one. --init starts from an exported model's weights (a fresh optimizer and
-schedule), to go on training a shipped model with a new curriculum.
+schedule), to go on training a shipped model with a new curriculum; parts the model has gained since it was
+exported start fresh (they are named) and learn FRESH_LR_FACTOR times faster than the rest, to catch up with it.
 """
 
 import sys
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from playground import config
 from playground.training import loop
 from playground.training.clips import ClipBatch, load_sprites, random_clips
-from playground.video.convlstm import Sequencer, SequencerConfig, load_sequencer, rollout, save_sequencer
+from playground.video.convlstm import Sequencer, SequencerConfig, rollout, save_sequencer
+from playground.weights import WEIGHTS_FILE, read_config
 
 EMA_DECAY = 0.995
 GRADIENT_CLIP = 1.0
 FIRST_FRAMES = 9  # clip length at the start of the curriculum
 PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1)
 TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instead of the model's own
+FRESH_LR_FACTOR = 30  # with --init: the learning rate of the parts the exported model lacked, over the rest's
 
 
 def true_pose(clips: ClipBatch) -> torch.Tensor:
@@ -40,8 +47,26 @@ def true_pose(clips: ClipBatch) -> torch.Tensor:
     return torch.cat([shift, clips.angles[..., None], torch.log(clips.halves / clips.halves[:, :1])[..., None]], -1)
 
 
+def start_from(folder: Path) -> tuple[Sequencer, list[str]]:
+    """A sequencer with an exported model's weights, and the names of the parts that model lacks (they keep their
+    fresh start)."""
+    model = Sequencer(SequencerConfig(**read_config(folder, "video model")))
+    missing = model.load_state_dict(load_file(folder / WEIGHTS_FILE), strict=False).missing_keys
+    if missing:
+        print(f"{folder} lacks {', '.join(missing)}: those start fresh", flush=True)
+    return model, missing
+
+
+def expected_loss(expected: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the expected places (B x T x 1 x H x W) against the share of each place the sprite
+    covers in the true frames (alpha, B x T x 1 x S x S), in full precision (autocast refuses it in half)."""
+    target = F.adaptive_avg_pool2d(alpha.flatten(0, 1), expected.shape[-2:]).unflatten(0, expected.shape[:2])
+    with torch.autocast(expected.device.type, enabled=False):
+        return F.binary_cross_entropy(expected.float(), target.float())
+
+
 def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> dict[str, torch.Tensor]:
-    """The three parts of the loss (see the module docstring), for clips rolled out from their first frame,
+    """The four parts of the loss (see the module docstring), for clips rolled out from their first frame,
     reading its own frames and moves, or teacher forced: reading the true ones."""
     start = clips.frames[:, 0]
     layers = model.separate(start)
@@ -50,13 +75,15 @@ def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> 
                          poses if teacher_forced else None))
     made = torch.stack([s.frame for s in steps], 1)
     pose = torch.stack([s.pose for s in steps], 1)
+    expected = torch.stack([s.expected for s in steps], 1)
     target = poses[:, 1:]
     radius = clips.halves[:, :1, None] * PIXELS_PER_UNIT  # the sprite's half side in pixels
     weights = torch.cat([torch.full_like(radius, PIXELS_PER_UNIT).expand(-1, -1, 2), radius, radius], -1)
     return {
-        "matte": (layers.sprite[:, 3:] - clips.alpha).abs().mean() * 10,
+        "matte": (layers.sprite[:, 3:] - clips.alpha[:, 0]).abs().mean() * 10,
         "pose": ((pose - target).abs() * weights).mean(),
         "pictures": (made - clips.frames[:, 1:]).abs().mean() * 10,
+        "expected": expected_loss(expected, clips.alpha[:, 1:]),
     }
 
 
@@ -75,9 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     sprites = load_sprites("train", args.cache_dir)
     model_config = SequencerConfig(width=4, hidden=4, layers=1, motion_dim=2, image_size=args.size) if args.tiny \
         else SequencerConfig(image_size=args.size)
-    model = (load_sequencer(args.init) if args.init else Sequencer(model_config)).to(args.device)
+    model, fresh = start_from(args.init) if args.init else (Sequencer(model_config), [])
+    model = model.to(args.device)
     ema = loop.EMA(model, EMA_DECAY)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    groups = [[p for name, p in model.named_parameters() if (name in fresh) == is_fresh] for is_fresh in (False, True)]
+    optimizer = torch.optim.AdamW([{"params": groups[0]}, {"params": groups[1], "lr": args.lr * FRESH_LR_FACTOR}],
+                                  lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, 2 * (1 - s / args.schedule_steps) + 0.05))
     modules = {"model": model, "ema": ema.model}
     step = loop.load_checkpoint(args.out, modules, {"optimizer": optimizer}, rng)

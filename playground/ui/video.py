@@ -28,8 +28,8 @@ frame is that same start sprite drawn over the background at a new place, angle 
 
 **Frame by frame.** For each next frame, the network looks at the last frame it made and says how the sprite moves
 next: a shift, a turn, a change of size. The moves add up. It is told the motion's name, never its rule; it reads
-the frame it made and the move it made (as a writer reads the last word), so it must remember where in the motion
-it is: on the way up or down in a bounce, left or right in a shake.
+the frame it made, where the sprite is in it and the move it made (as a writer reads the last word), so it must
+remember where in the motion it is: on the way up or down in a bounce, left or right in a shake.
 
 **An LSTM remembers.** That memory is the *cell state* of a *long short-term memory* (LSTM), carried from frame to
 frame. Three gates, numbers between 0 and 1, decide what happens to it at every step:
@@ -41,14 +41,16 @@ Ours is *convolutional* (a ConvLSTM): its gates and memory are maps of 16 × 16 
 covering 4 × 4 pixels, so it can remember *where* things are.
 
 **What to look for in the maps.** Move the *Frame made* slider: you see the frame the LSTM read, its three gates
-and its memory at that step, and the frame it made. Each map is the average over all the channels of both LSTM
-layers, so it shows broad patterns, not details. A bright (yellow) forget gate means the memory there is kept, a
-dark (purple) one that it is wiped; a bright input gate means new information is written there. The cell-state map
-runs up to its largest value in the video: the memory starts empty and fills up over the first frames. The white
-lines are the edges of the frame read: see whether a pattern moves with the sprite or stays put in the frame.
-In our model it mostly stays put: what the memory holds is how far along the motion the sprite is, not a picture
-of it, so the maps show patterns across the whole frame more than the sprite's outline. An LSTM keeps whatever
-helps it predict the next step. The plot below gives each map's mean, frame by frame.
+and its memory at that step, where it expects the sprite in the frame it makes, and that frame. Each map is the
+average over all the channels of both LSTM layers. The gates are drawn from their lowest to their highest value
+in the video (the numbers under the maps): bright (yellow) where a gate is more open, dark (purple) where it is
+more shut. The white lines are the edges of the frame read: see the patterns move with the sprite. Where the
+sprite is, the input gate opens to write it into the memory, and the forget gate decides how much of what was
+there before is kept; where the sprite has just left, that memory is rewritten. The *expected sprite* map is read
+from the memory: the places the LSTM expects the sprite to cover next, a step ahead of it. The cell-state map
+also brightens over the video as a whole: a few channels count the frames (how far along the motion the sprite is,
+the phase of a bounce) and keep growing. An LSTM keeps whatever helps it predict the next step. The plot below
+gives each map's mean, frame by frame.
 """
 
 

@@ -16,18 +16,21 @@ made from the input and the previous output h:
     o = sigmoid(output gate)  how much of the cell to show as this frame's output h
     c = f * c + i * g,  h = o * tanh(c)
 
-Besides the frame, the first cell reads the motion asked for, the move that made the frame and the
-sprite's box in it (its middle and size: how far a bounce has to fall). From the last cell's output the
-network says how the sprite moves in this step: a shift, a turn and a change of size, reading the LSTM
-where the sprite is (so its memory there is what counts). The steps add up to the sprite's pose, and the
-next frame is the start sprite drawn at that pose over the background. The sprite is always sampled from
-the start frame, so it stays sharp and whole over a long video and leaves the frame whole; what the LSTM
-must remember is where the motion is (the phase of a bounce or a shake), which it reads from the frames
-it made.
+Besides the frame, the first cell reads where the sprite is in it (how much of each place it covers), the
+motion asked for, the move that made the frame and the sprite's box (its middle and size: how far a bounce has
+to fall). From the last cell's output the network says how the sprite moves in this step: a shift, a turn and a
+change of size, reading the LSTM where the sprite is (so its memory there is what counts). It also says, at every
+place of its map, whether the sprite will be there in the frame it makes: trained against the truth, this keeps
+where the sprite is and where it goes in the memory itself, so the gates' maps show the LSTM keeping and rewriting
+it. The steps add up to the sprite's pose, and the next frame is the start sprite drawn at that pose over the
+background. The sprite is always sampled from the start frame, so it stays sharp and whole over a long video and
+leaves the frame whole; what the LSTM must remember is where the motion is (the phase of a bounce or a shake),
+which it reads from the frames it made.
 
-Every step also returns the gates and cell states, which the Video tab shows as maps and means.
+Every step also returns the gates, cell states and that expected place, which the Video tab shows as maps.
 """
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,7 @@ from playground.weights import load_weights, read_config, save_model
 
 POSE_SCALE = (0.05, 0.05, 0.3, 0.05)  # the step head's outputs times these: shift x, y (frame units), turn (rad), log size
 SPRITE_CELL = 0.1  # a cell of the LSTM's map (4 x 4 pixels) is the sprite's when the sprite covers this much of it
+EXPECTED_PRIOR = 0.1  # about the share of the frame a training clip's sprite covers
 SUPERSAMPLE = 2  # a shrunk sprite is sampled at twice the frame size and averaged down, as the clips are drawn
 
 
@@ -72,19 +76,22 @@ class Step:
     pose: torch.Tensor  # B x 4: shift x, shift y (frame units), angle (radians, clockwise), log of the size factor
     gates: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # (input, forget, output) per cell
     cells: list[torch.Tensor]  # the cell state c per cell
+    expected: torch.Tensor  # B x 1 x S/4 x S/4: the share of each place the LSTM expects the sprite to cover here
 
 
 @dataclass
 class GateMaps:
     """One frame's gates and memory as maps (H/4 x W/4), each the mean over the cells and their channels.
 
-    Gates run from 0 (shut) to 1 (open); cell is the mean |cell state|, the size of what is remembered there.
+    Gates run from 0 (shut) to 1 (open); cell is the mean |cell state|, the size of what is remembered there;
+    expected, from 0 to 1, is how much of each place the LSTM expects the sprite to cover in the frame it makes.
     """
 
     input: np.ndarray
     forget: np.ndarray
     output: np.ndarray
     cell: np.ndarray
+    expected: np.ndarray
 
     def means(self) -> dict[str, float]:
         """The map means, the summary curve of the Video tab's plot."""
@@ -185,7 +192,7 @@ def draw(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
 
 
 class ConvLSTMCell(nn.Module):
-    """One ConvLSTM cell: the four gates from one 3x3 convolution of [input, h]."""
+    """One ConvLSTM cell: the four gates from one 3x3 convolution of [input, h], plus any pre-activations given."""
 
     def __init__(self, cin: int, hidden: int):
         super().__init__()
@@ -194,8 +201,10 @@ class ConvLSTMCell(nn.Module):
         with torch.no_grad():
             self.gates.bias[hidden : 2 * hidden].fill_(1.0)  # forget gate starts open: remember by default
 
-    def forward(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
-        i, f, o, g = self.gates(torch.cat([x, h], 1)).chunk(4, 1)
+    def forward(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
+                added: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        pre = self.gates(torch.cat([x, h], 1))
+        i, f, o, g = (pre if added is None else pre + added).chunk(4, 1)
         i, f, o, g = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o), torch.tanh(g)
         c = f * c + i * g
         h = o * torch.tanh(c)
@@ -229,10 +238,14 @@ class Sequencer(nn.Module):
         )
         self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4 + 4, 64), nn.SiLU(),
                                        nn.Linear(64, 4))
+        self.expected_head = nn.Conv2d(config.hidden, 1, 1)  # the last cell's output -> the sprite's next place
+        self.read_place = nn.Conv2d(1, 4 * config.hidden, 3, padding=1, bias=False)  # where the sprite is -> gates
         self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)  # not in the weights file
         with torch.no_grad():  # start as "nothing moves"
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
+            self.expected_head.weight.zero_()  # start expecting the sprite's usual share everywhere
+            self.expected_head.bias.fill_(math.log(EXPECTED_PRIOR / (1 - EXPECTED_PRIOR)))
 
     def separate(self, start: torch.Tensor) -> Layers:
         """The start frame (B x 3 x S x S in [0, 1]) as sprite, background and pivot."""
@@ -253,12 +266,14 @@ class Sequencer(nn.Module):
         return [(zeros, zeros) for _ in self.cells]
 
     def forward(self, frame: torch.Tensor, coverage: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
-                state: State) -> tuple[torch.Tensor, State, list[tuple]]:
-        """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates.
+                state: State) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
+        """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates,
+        and where the LSTM expects the sprite in the next frame (as Step.expected).
 
         coverage (B x 1 x S x S) is the sprite's alpha in this frame: the step head reads the last cell's output
         where the sprite is (its mean and largest value there), so the memory that moves the sprite is kept
-        with it, and both read the sprite's box (sprite_box of the coverage). last_move (B x 4) is the move that
+        with it; the first cell's gates read the coverage of each place, and the cell and the head read the
+        sprite's box (sprite_box of the coverage). last_move (B x 4) is the move that
         made this frame (zeros for the start frame): like a writer reading the last word, the LSTM reads the
         frame it made and the move it made.
         """
@@ -267,32 +282,36 @@ class Sequencer(nn.Module):
         box = torch.cat([middle, extent / coverage.shape[-1]], 1)  # in frame units and frame sides; zeros once gone
         wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, box], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
+        cells = F.adaptive_avg_pool2d(coverage, x.shape[-2:])  # how much of each place the sprite covers
+        places = [self.read_place(cells)] + [None] * (len(self.cells) - 1)  # the first cell reads where the sprite is
         new_state, gates = [], []
-        for cell, (h, c) in zip(self.cells, state, strict=True):
-            h, c, cell_gates = cell(x, h, c)
+        for cell, (h, c), added in zip(self.cells, state, places, strict=True):
+            h, c, cell_gates = cell(x, h, c, added)
             new_state.append((h, c))
             gates.append(cell_gates)
             x = h
-        cells = F.adaptive_avg_pool2d(coverage, x.shape[-2:])
         cells = torch.where(cells.flatten(1).amax(1)[:, None, None, None] > SPRITE_CELL, cells, torch.ones_like(cells))
         inside = cells > SPRITE_CELL  # the cells the sprite covers; all of them once it has left the frame
         summary = torch.cat([(x * cells).sum((2, 3)) / cells.sum((2, 3)),
                              x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
         move = self.step_head(summary.float()) * self.pose_scale
-        return move, new_state, gates
+        return move, new_state, gates, torch.sigmoid(self.expected_head(x).float())
 
 
 def gate_maps(step: Step) -> GateMaps:
-    """The gates and |cell state| as maps, each the mean over the cells, their channels and the batch.
+    """The gates and |cell state| as maps, each the mean over the cells, their channels and the batch, and
+    where the sprite is expected.
 
-    The batch is one clip, or in a video of several objects one memory per object (their mean is shown).
+    The batch is one clip, or in a video of several objects one memory per object: the gates and memory shown are
+    their mean, the expected place any object's.
     """
 
     def mean_map(tensors: list[torch.Tensor]) -> np.ndarray:
         return torch.stack([t.float().mean((0, 1)) for t in tensors]).mean(0).numpy()
 
     return GateMaps(input=mean_map([g[0] for g in step.gates]), forget=mean_map([g[1] for g in step.gates]),
-                    output=mean_map([g[2] for g in step.gates]), cell=mean_map([c.abs() for c in step.cells]))
+                    output=mean_map([g[2] for g in step.gates]), cell=mean_map([c.abs() for c in step.cells]),
+                    expected=step.expected.float().amax((0, 1)).numpy())
 
 
 def objects(alpha: torch.Tensor, min_pixels: int) -> list[torch.Tensor]:
@@ -334,11 +353,11 @@ def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_fra
             pose, move = given_poses[:, n], given_poses[:, n] - given_poses[:, n - 1]
             sprite = place(layers, pose)
             frame, coverage = over(sprite, layers.background), sprite[:, 3:]
-        move, state, gates = model(frame, coverage, motion, move, state)
+        move, state, gates, expected = model(frame, coverage, motion, move, state)
         pose = pose + move
         sprite = place(layers, pose)
         frame, coverage = over(sprite, layers.background), sprite[:, 3:]
-        yield Step(frame, pose, gates, [c for _, c in state])
+        yield Step(frame, pose, gates, [c for _, c in state], expected)
 
 
 def save_sequencer(model: Sequencer, folder: Path) -> None:

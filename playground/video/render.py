@@ -94,9 +94,11 @@ def probe(path: Path | str) -> tuple[str, int, float]:
 GATE_PANEL = 2 * config.VIDEO_SIZE  # side of each panel of the gate view: a frame at 2x, a 16 x 16 map at 8x
 GATE_MARGIN = 12  # around and between the panels
 GATE_TITLE = 60  # a heading (left of where the page puts its buttons) and two lines of title above the panels
-GATE_FOOTER = 64  # colour bars, their numbers and two lines of legend below the panels
-GATE_COLOURS = colormaps["viridis"]  # gates, on a fixed scale 0 (shut) .. 1 (open)
+GATE_FOOTER = 84  # colour bars, their numbers and three lines of legend below the panels
+GATE_COLOURS = colormaps["viridis"]  # gates, from their lowest to their highest value in the video
 CELL_COLOURS = colormaps["magma"]  # |cell state|, 0 .. its largest value in the video
+EXPECTED_COLOURS = colormaps["Blues"]  # where the LSTM expects the sprite: 0 (nowhere) .. 1 (the whole place)
+MIN_GATE_RANGE = 1e-3  # the gates' scale spans at least this, so a constant map has a colour
 EDGE_STEP = 0.12  # a brightness step between neighbouring pixels of the frame read that counts as an edge
 GATES = (("forget", "forget gate", "what c keeps"), ("input", "input gate", "what c adds"),
          ("output", "output gate", "what c shows"))
@@ -111,9 +113,10 @@ def _edges(frame: Image.Image) -> np.ndarray:
     return step > EDGE_STEP * frame.width / GATE_PANEL  # enlarging spreads a step over more pixels
 
 
-def _heat(values: np.ndarray, top: float, colours: Colormap, edges: np.ndarray) -> Image.Image:
-    """A map coloured on the scale 0 .. top, enlarged (nearest neighbour), the frame's edges drawn in white."""
-    rgb = colours(np.clip(values / top, 0, 1), bytes=True)[..., :3]
+def _heat(values: np.ndarray, scale: tuple[float, float], colours: Colormap, edges: np.ndarray) -> Image.Image:
+    """A map coloured on the scale (low, high), enlarged (nearest neighbour), the frame's edges drawn in white."""
+    low, high = scale
+    rgb = colours(np.clip((values - low) / (high - low), 0, 1), bytes=True)[..., :3]
     pixels = np.asarray(Image.fromarray(rgb).resize((GATE_PANEL, GATE_PANEL), Image.Resampling.NEAREST)).copy()
     pixels[edges] = (pixels[edges] * 0.3 + 255 * 0.7).astype(np.uint8)
     return Image.fromarray(pixels)
@@ -126,20 +129,27 @@ def _enlarged_frame(frame: Image.Image) -> Image.Image:
 def gate_view(frames: list[Image.Image], gates: list[GateMaps], frame: int) -> Image.Image:
     """Made frame `frame` (1 = the first after the start frame) and the LSTM step that made it, in one picture.
 
-    Left to right: the frame the LSTM read, its forget, input and output gate maps and its |cell state| map,
-    and the frame it made. Gates share a fixed scale from 0 to 1, so frames compare; the cell state runs from
-    0 to its largest value anywhere in the video. The edges of the frame read are drawn on the maps, so one
-    sees where the sprite was. frames are the video's, the start frame first; gates one per made frame.
+    Left to right: the frame the LSTM read, its forget, input and output gate maps, its |cell state| map, where
+    it expects the sprite in the frame it makes, and that frame. The three gates share one scale, from their
+    lowest to their highest value anywhere in the video (a gate varies by a few hundredths across the frame, which
+    a 0-1 scale would hide), so gates and frames compare; the cell state runs from 0 to its largest value in the
+    video, the expected sprite from 0 to 1. The edges of the frame read are drawn on the maps, so one sees where
+    the sprite was. frames are the video's, the start frame first; gates one per made frame.
     """
     frame = check_int("frame", frame, 1, len(gates))
     maps, read = gates[frame - 1], frames[frame - 1]
-    cell_top = max(float(g.cell.max()) for g in gates) or 1.0
+    every_gate = [getattr(g, name) for g in gates for name, _, _ in GATES]
+    low = min(float(m.min()) for m in every_gate)
+    gate_scale = (low, max(max(float(m.max()) for m in every_gate), low + MIN_GATE_RANGE))
+    cell_scale = (0.0, max(float(g.cell.max()) for g in gates) or 1.0)
     edges = _edges(read)
     panels = [("start frame" if frame == 1 else f"frame {frame - 1}", "the LSTM reads", _enlarged_frame(read), None)]
-    panels += [(title, meaning, _heat(getattr(maps, name), 1.0, GATE_COLOURS, edges), (GATE_COLOURS, 1.0))
+    panels += [(title, meaning, _heat(getattr(maps, name), gate_scale, GATE_COLOURS, edges), (GATE_COLOURS, gate_scale))
                for name, title, meaning in GATES]
-    cell = _heat(maps.cell, cell_top, CELL_COLOURS, edges)
-    panels.append(("cell state |c|", "the memory", cell, (CELL_COLOURS, cell_top)))
+    panels.append(("cell state |c|", "the memory", _heat(maps.cell, cell_scale, CELL_COLOURS, edges),
+                   (CELL_COLOURS, cell_scale)))
+    panels.append(("expected sprite", "where it will be", _heat(maps.expected, (0.0, 1.0), EXPECTED_COLOURS, edges),
+                   (EXPECTED_COLOURS, (0.0, 1.0))))
     panels.append((f"frame {frame}", "it makes", _enlarged_frame(frames[frame]), None))
 
     width = len(panels) * (GATE_PANEL + GATE_MARGIN) + GATE_MARGIN
@@ -156,12 +166,14 @@ def gate_view(frames: list[Image.Image], gates: list[GateMaps], frame: int) -> I
         draw.text((left, GATE_MARGIN + 44), meaning, fill="#6b7280", font=small)
         view.paste(picture, (left, top))
         if scale:
-            colours, highest = scale
+            colours, (lowest, highest) = scale
             view.paste(Image.fromarray(colours(bar, bytes=True)[..., :3]), (left, top + GATE_PANEL + 4))
-            draw.text((left, top + GATE_PANEL + 13), "0", fill="black", font=small)
+            draw.text((left, top + GATE_PANEL + 13), f"{lowest:.3g}", fill="black", font=small)
             draw.text((left + GATE_PANEL, top + GATE_PANEL + 13), f"{highest:.3g}", fill="black", font=small,
                       anchor="ra")
-    legend = (f"gates: 0 shut, 1 open, the same scale in every frame · cell state: 0 to {cell_top:.3g}, its largest "
-              "value in this video\nwhite lines: the edges of the frame the LSTM read, to show where the sprite was")
+    legend = (f"gates (0 shut, 1 open): from {gate_scale[0]:.3g} to {gate_scale[1]:.3g}, their lowest and highest in "
+              f"this video · cell state: from 0 to {cell_scale[1]:.3g}, its largest in this video\n"
+              "expected sprite: how much of each place the LSTM expects the sprite to cover in the frame it makes\n"
+              "white lines: the edges of the frame the LSTM read, to show where the sprite was")
     draw.multiline_text((GATE_MARGIN, top + GATE_PANEL + 30), legend, fill="#374151", font=small, spacing=4)
     return view

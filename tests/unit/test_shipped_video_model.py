@@ -112,3 +112,19 @@ def test_the_shipped_model_meets_the_pose_goals_on_start_frames_drawn_by_our_ima
         figures[motion] = evaluate_video.measure(clips, made)
     pose_goals = [row for row in evaluate_video.goals(figures) if "pixels kept" not in row["goal"]]
     assert len(pose_goals) == 9 and all(row["passed"] for row in pose_goals), pose_goals
+
+
+def test_the_lstm_expects_the_sprite_where_the_motion_takes_it_and_its_gates_show_the_sprite():
+    """The expected-place map, read from the LSTM's memory, covers the red square in the frame it makes, and the
+    input gate is more open where the square is than around it: the maps show the sprite, not a flat field."""
+    video = generate_video(VideoSettings(motion="slide_right", num_frames=FRAMES), red_square())
+    cell = config.VIDEO_SIZE // video.gates[0].expected.shape[0]
+    for made in (4, 8, 16):
+        maps = video.gates[made - 1]
+        frame = np.asarray(video.frames[made]).astype(float) / 255
+        covered = red_pixels(frame).reshape(maps.expected.shape[0], cell, -1, cell).mean((1, 3)) > 0.5
+        expected = maps.expected > 0.5
+        assert (expected & covered).sum() / (expected | covered).sum() > 0.6, made
+        read = red_pixels(np.asarray(video.frames[made - 1]).astype(float) / 255)
+        under = read.reshape(maps.input.shape[0], cell, -1, cell).mean((1, 3)) > 0.5
+        assert maps.input[under].mean() - maps.input[~under].mean() > 0.05, made

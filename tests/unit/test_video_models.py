@@ -3,13 +3,14 @@
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from conftest import fake_packages
 from PIL import Image, ImageDraw
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from playground.training import loop
 from playground.training import video as video_trainer
@@ -242,14 +243,32 @@ def test_video_training_resumes_from_its_checkpoint_and_matches_an_uninterrupted
     shutil.rmtree(straight)
 
 
-def test_video_training_from_an_exported_model_starts_from_its_weights(cache_dir, tmp_path):
-    start, out = tmp_path / "start", tmp_path / "out"
-    save_sequencer(tiny_sequencer(), start)
+def train_from(start: Path, out: Path, cache_dir: Path) -> None:
     args = ["--init", str(start), "--out", str(out), "--cache-dir", str(cache_dir), "--steps", "1", "--lr", "0",
             "--batch-size", "2", "--frames", "5", "--size", str(SIZE), "--device", "cpu", "--threads", "1"]
     assert video_trainer.main(args) == 0
+
+
+def test_video_training_from_an_exported_model_starts_from_its_weights(cache_dir, tmp_path):
+    start, out = tmp_path / "start", tmp_path / "out"
+    save_sequencer(tiny_sequencer(), start)
+    train_from(start, out, cache_dir)
     first, second = load_file(start / "model.safetensors"), load_file(out / "model.safetensors")
     assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_video_training_from_a_model_exported_before_a_part_was_added_starts_that_part_fresh(cache_dir, tmp_path,
+                                                                                           capsys):
+    start, out = tmp_path / "start", tmp_path / "out"
+    save_sequencer(tiny_sequencer(), start)
+    weights = load_file(start / "model.safetensors")
+    older = {k: v for k, v in weights.items() if not k.startswith(("expected_head.", "read_place."))}
+    save_file(older, start / "model.safetensors")
+    train_from(start, out, cache_dir)
+    assert "lacks expected_head.weight, expected_head.bias, read_place.weight" in capsys.readouterr().out
+    trained = load_file(out / "model.safetensors")
+    assert {"expected_head.weight", "expected_head.bias", "read_place.weight"} <= trained.keys()
+    assert all(torch.equal(older[k], trained[k]) for k in older)
 
 
 @pytest.mark.parametrize(
