@@ -103,6 +103,20 @@ def test_a_sprite_drawn_a_pixel_off_keeps_its_pixels_and_a_smeared_one_does_not(
     assert share(smeared) < 0.9
 
 
+def test_pixels_are_scored_until_the_sprite_is_too_small_to_tell_them(clip_sets):
+    clips = clip_sets[MOTIONS.index("zoom_out")]
+    small = clips.poses.halves[:, 1:] * SIZE / 2 < ev.MIN_HALF_PX  # B x T - 1
+    background = clips.backgrounds[:, None].expand_as(clips.frames[:, 1:])
+
+    def vanished(where: torch.Tensor) -> torch.Tensor:  # the true frames, with only the background where asked
+        return torch.where(where[..., None, None, None], background, clips.frames[:, 1:])
+
+    assert small.any() and not small[:, 0].any()
+    assert ev.measure(clips, vanished(small))["worst_pixels_kept_pct"] == 100
+    one_frame_early = small | small.roll(-1, dims=1)
+    assert ev.measure(clips, vanished(one_frame_early))["worst_pixels_kept_pct"] < ev.PIXELS_KEPT_GOAL
+
+
 def blob(clips: ev.Clips) -> torch.Tensor:
     """A disc of each sprite's mean colour, at its true centre and size: the right place, but no sprite."""
     grid = coordinates(clips.frames[0, :1])  # 1 x 2 x S x S
