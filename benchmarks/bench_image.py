@@ -93,7 +93,7 @@ def app_latency(scheduler: str, steps: int, runs: int) -> float:
 def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
     """Median seconds of a plain denoising loop at the default settings: the pipeline's unet in the same bfloat16
     autocast, a fresh scheduler of the same class, the text encoded once outside the timer, the same 2 x 4 guidance
-    batch, no callbacks."""
+    batch, no callbacks, decoded as the pipeline decodes."""
     scheduler = diffusion.SCHEDULERS[DEFAULTS.scheduler].from_config(pipeline.scheduler.config)
     unet, n = pipeline.unet, DEFAULTS.num_images
     encoding = encode([""] * n + [PROMPT] * n, TextEncoder(pipeline.text_encoder, pipeline.tokenizer))
@@ -113,7 +113,7 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
             unconditional, conditional = noise.chunk(2)
             noise = unconditional + DEFAULTS.guidance_scale * (conditional - unconditional)
             latents = scheduler.step(noise, t, latents, generator=generator).prev_sample
-        return diffusion.to_pixels(latents)
+        return pipeline.decode(latents)
 
     run()
     return statistics.median(timed(run)[0] for _ in range(runs))

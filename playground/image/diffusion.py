@@ -1,11 +1,12 @@
-"""Diffusion backend: our pixel-space text-to-image pipeline and any diffusers pipeline, loaded the same way.
+"""Diffusion backend: our text-to-image pipelines and any diffusers pipeline, loaded the same way.
 
-Our models are diffusers UNet2DConditionModels saved as pipeline folders with model_index.json: the shipped 32 px
-emoji model reads its picture folded into 16 x 16 cells of 2 x 2 pixels (12 channels), the 64 px model of the world
-(playground.training.diffusion, in training) into 16 x 16 cells of 4 x 4 pixels (48 channels): lossless, and as few
-positions to compute as a latent model's, without an autoencoder to lose detail. Hub models (e.g.
-stabilityai/sd-turbo) load through DiffusionPipeline.from_pretrained; both kinds share the schedulers and the step
-callback that records the denoising timeline.
+Our models are diffusers UNet2DConditionModels saved as pipeline folders with model_index.json. The 64 px model of
+the world (playground.training.diffusion, in training) is a latent diffusion model, as Stable Diffusion is: an
+autoencoder trained here (vae/, playground.training.autoencoder) turns a picture into 16 x 16 latents of 8 channels
+and back, and the UNet denoises the latents, so it computes at 16 x 16 positions and leaves the fine detail of
+edges to the decoder. The shipped 32 px emoji model denoises its picture folded into 16 x 16 cells of 2 x 2 pixels
+(12 channels). Hub models (e.g. stabilityai/sd-turbo) load through DiffusionPipeline.from_pretrained; all share the
+schedulers and the step callback that records the denoising timeline.
 """
 
 import json
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from diffusers import (
+    AutoencoderKL,
     DDIMScheduler,
     DDPMScheduler,
     DiffusionPipeline,
@@ -35,19 +37,27 @@ from playground.hub import first_line, hub_source
 from playground.image.text_encoder import EMBEDDING_DIM, TextEncoder, encode, load_text_encoder
 from playground.validation import check_offered_model
 
-FOLD = 4  # the world model's cells are FOLD x FOLD pixels: 64 px pictures as 16 x 16 cells of 48 channels
 TRAIN_TIMESTEPS = 1000
 BETA_SCHEDULE = "squaredcos_cap_v2"  # the cosine schedule: better than linear for small images
+LATENT_CHANNELS = 8  # the world model's autoencoder: a 64 px picture is 16 x 16 latents of 8 channels
 
 
-def unet_config(image_size: int = 64, tiny: bool = False) -> dict:
-    """The world model's UNet: 64 px pictures folded into 16 x 16 cells, cross-attention at 16 x 16 and 8 x 8, where
-    the objects are, so each word can act at its object's place (tiny: for tests)."""
+def autoencoder_config(tiny: bool = False) -> dict:
+    """The world model's autoencoder, a diffusers AutoencoderKL: two halvings, 64 px pictures to 16 x 16 x 8 latents
+    (6 times fewer values), so the UNet works on 16 x 16 positions (tiny: for tests)."""
+    return dict(in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS, sample_size=64, layers_per_block=1,
+                down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                block_out_channels=(8, 8, 16) if tiny else (32, 64, 128), norm_num_groups=8 if tiny else 16)
+
+
+def unet_config(tiny: bool = False) -> dict:
+    """The world model's UNet on the autoencoder's 16 x 16 latents: cross-attention at 16 x 16 and 8 x 8, where the
+    objects are, so each word can act at its object's place (tiny: for tests)."""
     widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 192), 32, 4)
     return dict(
-        sample_size=image_size // FOLD,
-        in_channels=3 * FOLD * FOLD,
-        out_channels=3 * FOLD * FOLD,
+        sample_size=16,
+        in_channels=LATENT_CHANNELS,
+        out_channels=LATENT_CHANNELS,
         block_out_channels=widths,
         layers_per_block=1,
         down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
@@ -61,21 +71,32 @@ def unet_config(image_size: int = 64, tiny: bool = False) -> dict:
 class TextToImagePipeline(DiffusionPipeline):
     """Text to a small picture with classifier-free guidance, in the numbered steps of a diffusers pipeline.
 
-    The frozen text encoder and tokenizer are not part of the saved folder (they ship in their own
-    package): pass them to from_pretrained.
+    With an autoencoder (vae/, the world model) the UNet denoises its latents, which the decoder turns into the
+    picture; without one (the 32 px model) it denoises the picture's cells. The frozen text encoder and tokenizer
+    are not part of the saved folder (they ship in their own package): pass them to from_pretrained.
     """
 
-    model_cpu_offload_seq = "text_encoder->unet"
+    model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["vae", "text_encoder", "tokenizer"]
     _callback_tensor_inputs = ["latents", "predicted_original"]
 
-    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers,
+    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers, vae: AutoencoderKL | None = None,
                  text_encoder: BertModel | None = None, tokenizer: PreTrainedTokenizerBase | None = None):
         super().__init__()
-        self.register_modules(unet=unet, scheduler=scheduler, text_encoder=text_encoder, tokenizer=tokenizer)
+        self.register_modules(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer)
 
     @property
     def image_size(self) -> int:
-        return self.unet.config.sample_size * fold_of(self.unet.config.in_channels)
+        if self.vae is None:
+            return self.unet.config.sample_size * fold_of(self.unet.config.in_channels)
+        return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Pictures in [0, 1] from what the UNet denoises: through the autoencoder's decoder, or the cells unfolded."""
+        if self.vae is None:
+            return to_pixels(latents)
+        decoded = self.vae.decode(latents.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
+        return (decoded.float() / 2 + 0.5).clamp(0, 1)
 
     def _predicted_original(self, model_input: torch.Tensor, output: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """The clean picture the model sees through the noise at step t (for the timeline; any scheduler).
@@ -144,8 +165,8 @@ class TextToImagePipeline(DiffusionPipeline):
                 callback_on_step_end(self, i, t, {k: tensors[k] for k in callback_on_step_end_tensor_inputs})
             latents = self.scheduler.step(output, t, latents, generator=generator).prev_sample
 
-        # 5. Decode: unfold the cells back into pixels
-        images = to_pixels(latents)
+        # 5. Decode
+        images = self.decode(latents)
 
         # 6. Post-process
         if output_type != "pt":
@@ -157,7 +178,7 @@ class TextToImagePipeline(DiffusionPipeline):
 
 
 def to_pixels(latents: torch.Tensor) -> torch.Tensor:
-    """Our UNet's cells (3 x fold x fold channels) as RGB pixels in [0, 1]."""
+    """The 32 px UNet's cells (3 x fold x fold channels) as RGB pixels in [0, 1]."""
     return (F.pixel_shuffle(latents, fold_of(latents.shape[1])) / 2 + 0.5).clamp(0, 1)
 
 
@@ -225,7 +246,7 @@ def load_pipeline(model: str) -> LoadedPipeline:
 def _decode_for_timeline(pipeline: DiffusionPipeline, tensors: dict) -> torch.Tensor | None:
     """Pictures in [0, 1] of what the pipeline holds at a step: our prediction, or the latents through the VAE."""
     if "predicted_original" in tensors:
-        return to_pixels(tensors["predicted_original"])
+        return pipeline.decode(tensors["predicted_original"])
     vae = getattr(pipeline, "vae", None)
     if vae is None:
         return None

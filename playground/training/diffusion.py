@@ -1,18 +1,20 @@
-"""Train our text-to-image diffusion model: a diffusers UNet2DConditionModel on 64 px scenes of the world.
+"""Train our text-to-image diffusion model: a diffusers UNet2DConditionModel on the latents of 64 px scenes of the world.
 
-    python -m playground.training.diffusion --out DIR [--steps 40000 --batch-size 64 --threads 2] [--init FOLDER]
+    python -m playground.training.diffusion --out DIR [--autoencoder FOLDER] [--steps 40000 --batch-size 64 --threads 2]
+    python -m playground.training.diffusion --out DIR --init FOLDER   (on from an exported pipeline and its autoencoder)
 
 Every batch is fresh scenes of the world (playground.training.scenes, training split: the held-out combinations
 never appear), captioned at a random level of detail, so the model learns what each word adds; one caption in
 ten is the empty prompt, so the same model also predicts unconditionally and classifier-free guidance can mix the
 two at sampling time. The captions go through the frozen MiniLM to token states, which the UNet reads by
 cross-attention at 16 x 16 and 8 x 8 cells, so each word can act where its object is ("a blue heart and a red
-star" binds each colour to its own object). The picture is folded into 16 x 16 cells of 4 x 4 pixels (48
-channels, see playground.image.diffusion): as few positions as a latent model's, without an autoencoder to train
-or to lose detail. The objective is DDPM's in the v-parameterisation on a cosine schedule (v_loss). The weights
-of an exponential moving average are exported as the pipeline folder that TextToImagePipeline.from_pretrained
-loads. A run resumes from DIR/checkpoint; on a machine without it, --init continues from an exported pipeline
-(the committed checkpoints/world-diffusion) with a fresh optimizer.
+star" binds each colour to its own object). The pictures go through the frozen autoencoder
+(playground.training.autoencoder) to 16 x 16 x 8 latents, which the UNet learns to denoise (latent diffusion, see
+playground.image.diffusion). The objective is DDPM's in the v-parameterisation on a cosine schedule (v_loss). The
+weights of an exponential moving average are exported, with the autoencoder, as the pipeline folder that
+TextToImagePipeline.from_pretrained loads. A run resumes from DIR/checkpoint; on a machine without it, --init
+continues from a pipeline this trainer exported, with a fresh optimizer. The autoencoder is the committed
+checkpoints/world-autoencoder unless --autoencoder names another.
 """
 
 import argparse
@@ -24,9 +26,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDPMScheduler, UNet2DConditionModel
+from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
-from playground.image.diffusion import BETA_SCHEDULE, FOLD, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
+from playground import config
+from playground.image.diffusion import BETA_SCHEDULE, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
 from playground.image.text_encoder import encode
 from playground.training import loop
 from playground.training.emoji_styles import TRAINING_STYLES
@@ -36,13 +39,14 @@ EMA_DECAY = 0.999
 WARMUP_STEPS = 500
 
 
-def export(out: Path, unet: UNet2DConditionModel, scheduler: DDPMScheduler) -> None:
-    """Save the pipeline folder (model_index.json, unet/, scheduler/) that DiffusionPipeline.from_pretrained reads.
+def export(out: Path, unet: UNet2DConditionModel, vae: AutoencoderKL, scheduler: DDPMScheduler) -> None:
+    """Save the pipeline folder (model_index.json, unet/, vae/, scheduler/) that DiffusionPipeline.from_pretrained reads.
 
-    The weights are stored in float16 (half the size; pictures differ by < 0.2 % of the range) and load as float32.
+    The UNet's weights are stored in float16 (half the size; pictures differ by < 0.2 % of the range) and load as
+    float32.
     """
     half = copy.deepcopy(unet).half()
-    TextToImagePipeline(unet=half, scheduler=scheduler).save_pretrained(out, safe_serialization=True)
+    TextToImagePipeline(unet=half, scheduler=scheduler, vae=vae).save_pretrained(out, safe_serialization=True)
 
 
 def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor, mask: torch.Tensor,
@@ -59,14 +63,17 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
     return F.mse_loss(predicted.float(), a.sqrt() * noise - (1 - a).sqrt() * clean)
 
 
-def batches(args: argparse.Namespace, world: WorldSprites, step: int) -> Iterator[tuple[torch.Tensor, ...]]:
-    """(clean cells B x 48 x 16 x 16, token states, attention mask) on the device, from `step` on. Each step's
-    scenes come from a generator seeded by the step, so a resumed run draws what it would have drawn unstopped."""
+def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, step: int) -> Iterator[tuple[torch.Tensor, ...]]:
+    """(clean latents B x 8 x 16 x 16, token states, attention mask) on the device, from `step` on. Each step's
+    scenes and latents come from generators seeded by the step, so a resumed run draws what it would have drawn
+    unstopped."""
     while True:
         pictures, captions = captioned_batch(random.Random(f"{args.seed}/{step}"), world, args.batch_size)
         text = encode(captions)
-        yield (F.pixel_unshuffle(pictures, FOLD).to(args.device), text.token_states.to(args.device),
-               text.attention_mask.to(args.device))
+        with torch.no_grad():
+            posterior = vae.encode(pictures.to(args.device) * 2 - 1).latent_dist
+            latents = posterior.sample(torch.Generator().manual_seed(step)) * vae.config.scaling_factor
+        yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device)
         step += 1
 
 
@@ -75,6 +82,8 @@ def train(args: argparse.Namespace) -> None:
     exported pipeline every --checkpoint-every steps."""
     generator = loop.seeded(args)
     world = load_world_sprites(TRAINING_STYLES)
+    vae = AutoencoderKL.from_pretrained(args.init / "vae" if args.init else args.autoencoder)
+    vae = vae.eval().requires_grad_(False).to(args.device)
     unet = UNet2DConditionModel(**unet_config(tiny=args.tiny)).to(args.device)
     if args.init:
         unet.load_state_dict(UNet2DConditionModel.from_pretrained(args.init / "unet").float().state_dict())
@@ -85,7 +94,7 @@ def train(args: argparse.Namespace) -> None:
     loop.announce("UNet", unet, f"{len(world.sprites)} sprites" + (f", from {args.init}" if args.init else ""), step)
     alphas = scheduler.alphas_cumprod.to(args.device)
     progress = loop.Progress()
-    upcoming = batches(args, world, step)
+    upcoming = batches(args, world, vae, step)
     unet.train()
     while step < args.steps:
         clean, states, mask = next(upcoming)
@@ -99,12 +108,16 @@ def train(args: argparse.Namespace) -> None:
         if step % args.checkpoint_every == 0 or step == args.steps:
             loop.save_checkpoint(args.out, step, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator,
                                  {"loss": loss.item(), "batch_size": args.batch_size, "lr": args.lr})
-            export(args.out, ema.model, scheduler)
+            export(args.out, ema.model, vae, scheduler)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0], captioned=False)
-    parser.add_argument("--init", type=Path, help="an exported pipeline folder to continue from (weights only)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--autoencoder", type=Path, default=config.WORLD_AUTOENCODER_CHECKPOINT,
+                        help="the autoencoder folder (training.autoencoder's DIR/vae; default: the committed one)")
+    source.add_argument("--init", type=Path, help="an exported pipeline folder to continue from (its weights and "
+                                                   "autoencoder)")
     parser.set_defaults(steps=40_000, batch_size=64, lr=4e-4, checkpoint_every=200)
     train(parser.parse_args(argv))
     return 0

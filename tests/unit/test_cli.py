@@ -34,14 +34,15 @@ def test_cli_bad_input_prints_the_message_and_exits_2():
 
 def test_cli_writes_pngs_that_carry_their_settings(tmp_path):
     import torch
-    from diffusers import DDPMScheduler, UNet2DConditionModel
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
     from playground.image import metadata
-    from playground.image.diffusion import BETA_SCHEDULE, unet_config
+    from playground.image.diffusion import BETA_SCHEDULE, autoencoder_config, unet_config
     from playground.training.diffusion import export
 
     torch.manual_seed(0)
-    export(tmp_path / "pipeline", UNet2DConditionModel(**unet_config(tiny=True)), DDPMScheduler(beta_schedule=BETA_SCHEDULE))
+    export(tmp_path / "pipeline", UNet2DConditionModel(**unet_config(tiny=True)),
+           AutoencoderKL(**autoencoder_config(tiny=True)), DDPMScheduler(beta_schedule=BETA_SCHEDULE))
     out = tmp_path / "apple.png"
     result = run_cli("image", "a red apple", "--model", str(tmp_path / "pipeline"), "--seed", "3", "--num-images", "2",
                      "--num-inference-steps", "2", "-o", str(out))

@@ -14,13 +14,13 @@ from conftest import require
 from playground import config, registry
 from playground.image import USED_SETTINGS, ImageSettings, diffusion
 from playground.image.gan import Discriminator, GANConfig, Generator, generate, load_generator, save_generator
-from playground.image.diffusion import unet_config
+from playground.image.diffusion import autoencoder_config, unet_config
 from playground.training.diffusion import export
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SIZE = 32
-OUR_SIZE = 64  # the tiny pipeline is shaped like the world model (unet_config), which draws 64 px
+OUR_SIZE = 64  # the tiny pipeline is shaped like the world model (its UNet and autoencoder), which draws 64 px
 
 
 def require_text_encoder() -> None:
@@ -38,13 +38,14 @@ def pixels(images) -> np.ndarray:
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory) -> diffusion.LoadedPipeline:
     require_text_encoder()
-    from diffusers import DDPMScheduler, UNet2DConditionModel
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(**unet_config(tiny=True))
+    vae = AutoencoderKL(**autoencoder_config(tiny=True))
     scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2")
     folder = tmp_path_factory.mktemp("tiny-pipeline")
-    export(folder, unet, scheduler)
+    export(folder, unet, vae, scheduler)
     registry.clear()
     loaded = diffusion.load_pipeline(str(folder))
     yield loaded

@@ -1,5 +1,5 @@
-"""The image trainers, run for a few steps (the GAN on a tiny emoji dataset, the diffusion model on scenes of the
-world), and the checkpoints they resume from."""
+"""The image trainers, run for a few steps (the GAN on a tiny emoji dataset, the autoencoder and the diffusion model on
+scenes of the world), and the checkpoints they resume from."""
 
 import importlib.util
 import json
@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from playground import config, registry
 from playground.image import diffusion
 from playground.image.gan import load_generator
+from playground.training import autoencoder as autoencoder_trainer
 from playground.training import diffusion as diffusion_trainer
 from playground.training import emoji_data, loop
 from playground.training import gan as gan_trainer
@@ -20,7 +21,9 @@ from playground.training import gan as gan_trainer
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SIZE = 32  # the GAN's emoji dataset; the diffusion model draws the world's 64 px scenes
-TRAINERS = {"diffusion": diffusion_trainer, "gan": gan_trainer}
+TRAINERS = {"autoencoder": autoencoder_trainer, "diffusion": diffusion_trainer, "gan": gan_trainer}  # in this order
+EXPORTED = {"autoencoder": "vae/diffusion_pytorch_model.safetensors", "diffusion": "unet/diffusion_pytorch_model.safetensors",
+            "gan": "model.safetensors"}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +38,9 @@ def dataset(tmp_path_factory):
     return root / "data"
 
 
-def train(name, data, out, steps):
-    args = ["--data", str(data)] if name == "gan" else []
+def train(name, data, out, steps, autoencoder=None):
+    """Run a trainer; the diffusion trainer encodes its pictures with the autoencoder folder given."""
+    args = {"gan": ["--data", str(data)], "diffusion": ["--autoencoder", str(autoencoder)]}.get(name, [])
     args += ["--out", str(out), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
             "--batch-size", "4", "--device", "cpu", "--threads", "1"]
     assert TRAINERS[name].main(args) == 0
@@ -48,7 +52,7 @@ def trained(dataset, tmp_path_factory):
     outs = {}
     for name in TRAINERS:
         outs[name] = tmp_path_factory.mktemp(f"{name}-3-steps")
-        train(name, dataset, outs[name], 3)
+        train(name, dataset, outs[name], 3, outs["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     return outs
 
 
@@ -77,6 +81,17 @@ def test_diffusion_trainer_leaves_a_pipeline_that_loads_and_generates(trained):
     assert timeline[-1] == (2, images)
 
 
+def test_autoencoder_trainer_leaves_an_autoencoder_of_64_px_pictures_to_16_x_16_latents(trained):
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL.from_pretrained(trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
+    pictures = torch.rand(2, 3, 64, 64)
+    latents = vae.encode(pictures * 2 - 1).latent_dist.mean
+    assert latents.shape == (2, diffusion.LATENT_CHANNELS, 16, 16)
+    assert autoencoder_trainer.round_trip(vae, pictures).shape == pictures.shape
+    assert vae.config.scaling_factor != 1.0  # set from the spread of the training latents
+
+
 def test_gan_trainer_leaves_a_generator_that_loads(trained, dataset):
     out = trained["gan"]
     assert {"config.json", "model.safetensors"} <= {p.name for p in out.iterdir()}
@@ -90,8 +105,7 @@ def test_gan_trainer_leaves_a_generator_that_loads(trained, dataset):
 
 
 def exported_weights(name, out) -> dict[str, torch.Tensor]:
-    path = out / "unet" / "diffusion_pytorch_model.safetensors" if name == "diffusion" else out / "model.safetensors"
-    return load_file(path)
+    return load_file(out / EXPORTED[name])
 
 
 @pytest.mark.parametrize("name", list(TRAINERS))
@@ -100,12 +114,12 @@ def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(t
     resumed = tmp_path / "resumed"
     shutil.copytree(trained[name], resumed)
     capsys.readouterr()
-    train(name, dataset, resumed, 4)
+    train(name, dataset, resumed, 4, trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     assert "resuming at step 3" in capsys.readouterr().out
     assert progress(resumed)["step"] == 4
 
     straight = tmp_path / "straight"
-    train(name, dataset, straight, 4)
+    train(name, dataset, straight, 4, trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     assert progress(straight)["step"] == 4
     first, second = exported_weights(name, resumed), exported_weights(name, straight)
     assert first.keys() == second.keys()
@@ -113,13 +127,14 @@ def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(t
         assert torch.equal(first[key], second[key]), key
 
 
-def test_diffusion_training_from_an_exported_pipeline_starts_from_its_weights(trained, tmp_path, capsys):
-    shipped = trained["diffusion"]
+@pytest.mark.parametrize("name", ["autoencoder", "diffusion"])
+def test_training_from_an_exported_model_starts_from_its_weights(trained, tmp_path, capsys, name):
+    shipped = trained[name] / autoencoder_trainer.VAE_FOLDER if name == "autoencoder" else trained[name]
     capsys.readouterr()
-    assert diffusion_trainer.main(["--init", str(shipped), "--out", str(tmp_path), "--tiny", "--steps", "1", "--lr", "0",
-                                   "--batch-size", "2", "--device", "cpu", "--threads", "1"]) == 0
+    assert TRAINERS[name].main(["--init", str(shipped), "--out", str(tmp_path), "--tiny", "--steps", "1", "--lr", "0",
+                                "--batch-size", "2", "--device", "cpu", "--threads", "1"]) == 0
     assert f"from {shipped}, starting" in capsys.readouterr().out
-    before, after = exported_weights("diffusion", shipped), exported_weights("diffusion", tmp_path)
+    before, after = exported_weights(name, trained[name]), exported_weights(name, tmp_path)
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
 
 
