@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 from diffusers import AutoencoderKL
+from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 
 from playground.image.diffusion import autoencoder_config
 from playground.training import evaluate, loop
@@ -44,10 +45,15 @@ def differences(pictures: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return pictures[..., :, 1:] - pictures[..., :, :-1], pictures[..., 1:, :] - pictures[..., :-1, :]
 
 
+def encoded(vae: AutoencoderKL, pictures: torch.Tensor) -> DiagonalGaussianDistribution:
+    """The distribution of the latents of pictures in [0, 1] (the autoencoder reads them in [-1, 1])."""
+    return vae.encode(pictures * 2 - 1).latent_dist
+
+
 def losses(vae: AutoencoderKL, pictures: torch.Tensor) -> dict[str, torch.Tensor]:
     """The three parts of the loss for pictures in [0, 1], in float32 also under autocast."""
     with loop.autocast(pictures.device.type):
-        posterior = vae.encode(pictures * 2 - 1).latent_dist
+        posterior = encoded(vae, pictures)
         rebuilt = vae.decode(posterior.sample()).sample.float() / 2 + 0.5
     edges = sum((a - b).abs().mean() for a, b in zip(differences(rebuilt), differences(pictures), strict=True))
     return {"pixels": (rebuilt - pictures).abs().mean(), "edges": EDGE_WEIGHT * edges,
@@ -57,13 +63,13 @@ def losses(vae: AutoencoderKL, pictures: torch.Tensor) -> dict[str, torch.Tensor
 @torch.no_grad()
 def round_trip(vae: AutoencoderKL, pictures: torch.Tensor) -> torch.Tensor:
     """Pictures in [0, 1] encoded (the latents' means) and decoded."""
-    return (vae.decode(vae.encode(pictures * 2 - 1).latent_dist.mean).sample / 2 + 0.5).clamp(0, 1)
+    return (vae.decode(encoded(vae, pictures).mean).sample / 2 + 0.5).clamp(0, 1)
 
 
 @torch.no_grad()
 def export(vae: AutoencoderKL, pictures: torch.Tensor, folder: Path) -> None:
     """Save the autoencoder with the scaling factor that gives the latents of these pictures a spread of 1."""
-    latents = vae.encode(pictures * 2 - 1).latent_dist.mean
+    latents = encoded(vae, pictures).mean
     vae.register_to_config(scaling_factor=float(1 / latents.std()))
     vae.save_pretrained(folder, safe_serialization=True)
 

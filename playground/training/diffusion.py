@@ -32,6 +32,7 @@ from playground import config
 from playground.image.diffusion import BETA_SCHEDULE, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
 from playground.image.text_encoder import encode
 from playground.training import loop
+from playground.training.autoencoder import encoded
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import WorldSprites, captioned_batch, load_world_sprites
 
@@ -71,7 +72,7 @@ def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, s
         pictures, captions = captioned_batch(random.Random(f"{args.seed}/{step}"), world, args.batch_size)
         text = encode(captions)
         with torch.no_grad():
-            posterior = vae.encode(pictures.to(args.device) * 2 - 1).latent_dist
+            posterior = encoded(vae, pictures.to(args.device))
             latents = posterior.sample(torch.Generator().manual_seed(step)) * vae.config.scaling_factor
         yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device)
         step += 1

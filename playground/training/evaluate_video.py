@@ -406,11 +406,10 @@ def measure(clips: Clips, made: torch.Tensor) -> dict:
     angle = torch.rad2deg(found.angles - truth.angles).remainder(360)
     angle = torch.minimum(angle, 360 - angle)
     size = (found.halves / truth.halves - 1).abs() * 100
-    half_px = truth.halves * clips.frames.shape[-1] / 2  # in the frame's own pixels, which tell the pose
-    scored = (inside_share(clips)[:, HORIZONS] >= MIN_INSIDE) & (half_px >= MIN_HALF_PX) & (truth.halves <= MAX_HALF)
+    large = clips.poses.halves * clips.frames.shape[-1] / 2 >= MIN_HALF_PX  # B x T: big enough, in the frame's pixels
+    scored = (inside_share(clips)[:, HORIZONS] >= MIN_INSIDE) & large[:, HORIZONS] & (truth.halves <= MAX_HALF)
     angled = scored & (clips.asymmetry[:, None] >= MIN_ASYMMETRY)
-    large = clips.poses.halves[:, 1:] * clips.frames.shape[-1] / 2 >= MIN_HALF_PX  # B x T - 1: a size to tell pixels
-    sprite = (clips.alpha[:, 1:] > 0.5) & large[..., None, None]
+    sprite = (clips.alpha[:, 1:] > 0.5) & large[:, 1:, None, None]
     kept = (sprite & kept_pixels(made, clips.frames[:, 1:])).flatten(2).sum(2).sum(0)
     inside = sprite.flatten(2).sum(2).sum(0)  # per frame, pooled over the clips
     share = torch.where(inside > 0, kept / inside.clamp(min=1) * 100, torch.tensor(float("nan")))
