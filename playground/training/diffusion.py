@@ -88,7 +88,8 @@ def train(args: argparse.Namespace) -> None:
     unet = UNet2DConditionModel(**unet_config(tiny=args.tiny)).to(args.device)
     if args.init:
         unet.load_state_dict(UNet2DConditionModel.from_pretrained(args.init / "unet").float().state_dict())
-    scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction")
+    scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction",
+                              clip_sample=False)  # latents are not bounded to [-1, 1] as pixels are
     ema = loop.EMA(unet, EMA_DECAY)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
     step = loop.load_checkpoint(args.out, {"unet": unet, "ema": ema.model}, {"optimizer": optimizer}, generator)

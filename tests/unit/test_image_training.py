@@ -84,6 +84,13 @@ def test_diffusion_trainer_leaves_a_pipeline_that_loads_and_generates(trained):
     assert timeline[-1] == (2, images)
 
 
+def test_diffusion_trainer_leaves_schedulers_that_do_not_clip_latents_to_the_pixel_range(trained):
+    exported = json.loads((trained["diffusion"] / "scheduler" / "scheduler_config.json").read_text())
+    for name, scheduler in diffusion.SCHEDULERS.items():  # each is made from the exported config, as the app does
+        made = scheduler.from_config(exported).config
+        assert not made.get("clip_sample", False) and not made.get("thresholding", False), name
+
+
 def test_autoencoder_trainer_leaves_an_autoencoder_of_64_px_pictures_to_16_x_16_latents(trained):
     from diffusers import AutoencoderKL
 
