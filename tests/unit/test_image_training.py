@@ -96,7 +96,7 @@ def test_autoencoder_trainer_leaves_an_autoencoder_of_64_px_pictures_to_16_x_16_
 
     vae = AutoencoderKL.from_pretrained(trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     pictures = torch.rand(2, 3, 64, 64)
-    latents = vae.encode(pictures * 2 - 1).latent_dist.mean
+    latents = autoencoder_trainer.encoded(vae, pictures).mean
     assert latents.shape == (2, diffusion.LATENT_CHANNELS, 16, 16)
     assert autoencoder_trainer.round_trip(vae, pictures).shape == pictures.shape
     assert vae.config.scaling_factor != 1.0  # set from the spread of the training latents
