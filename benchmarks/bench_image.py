@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from playground import config
 from playground.image import ImageSettings, diffusion, gan, generate_image
 from playground.image.text_encoder import TextEncoder, encode
+from playground.precision import autocast
 from playground.training import evaluate
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import load_world_sprites
@@ -91,8 +92,8 @@ def app_latency(scheduler: str, steps: int, runs: int) -> float:
 
 
 def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
-    """Median seconds of a plain denoising loop at the default settings: the pipeline's unet in the same bfloat16
-    autocast, a fresh scheduler of the same class, the text encoded once outside the timer, the same 2 x 4 guidance
+    """Median seconds of a plain denoising loop at the default settings: the pipeline's unet in the same
+    autocast (bfloat16 where it is fast), a fresh scheduler of the same class, the text encoded once outside the timer, the same 2 x 4 guidance
     batch, no callbacks, decoded as the pipeline decodes."""
     scheduler = diffusion.SCHEDULERS[DEFAULTS.scheduler].from_config(pipeline.scheduler.config)
     unet, n = pipeline.unet, DEFAULTS.num_images
@@ -108,7 +109,7 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
         for t in scheduler.timesteps:
             model_input = scheduler.scale_model_input(latents, t)
             doubled = torch.cat([model_input] * 2)
-            with torch.autocast("cpu", dtype=torch.bfloat16):  # as the pipeline runs it
+            with autocast(config.DEVICE):  # as the pipeline runs it
                 noise = unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample.float()
             unconditional, conditional = noise.chunk(2)
             noise = unconditional + DEFAULTS.guidance_scale * (conditional - unconditional)

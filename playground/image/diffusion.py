@@ -35,6 +35,7 @@ from transformers import BertModel, PreTrainedTokenizerBase
 from playground import config, registry
 from playground.hub import first_line, hub_source
 from playground.image.text_encoder import EMBEDDING_DIM, TextEncoder, encode, load_text_encoder
+from playground.precision import autocast
 from playground.validation import check_offered_model
 
 TRAIN_TIMESTEPS = 1000
@@ -155,7 +156,7 @@ class TextToImagePipeline(DiffusionPipeline):
         for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
             model_input = self.scheduler.scale_model_input(latents, t)
             doubled = torch.cat([model_input] * 2) if guided else model_input
-            with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):  # as trained: 1.5x faster on a CPU
+            with autocast(device):  # bfloat16 where the hardware computes it
                 output = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample.float()
             if guided:
                 unconditional, conditional = output.chunk(2)
@@ -285,6 +286,8 @@ def run_pipeline(
     with loaded.lock:
         pipeline.scheduler = SCHEDULERS[scheduler].from_config(pipeline.scheduler.config)
         try:
+            if on_step is not None:  # our turn has come: a caller that went away while it waited stops before any step
+                on_step(0, num_inference_steps)
             images = pipeline(
                 prompt=prompts,
                 num_images_per_prompt=1,

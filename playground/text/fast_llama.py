@@ -9,7 +9,8 @@ How it keeps quality:
 * one-token steps use weight-only int4 matmuls in groups of 32 with a scale and a minimum — the grid
   of the Q4_1 GGUF the embedded model comes from, so re-quantising recovers its 4-bit values almost
   exactly; the output layer (tied to the embedding, Q8_0 in the GGUF) uses per-row int8;
-* prompts (several tokens at once) use bf16 weights, where the low-bit kernels are slow;
+* prompts (several tokens at once) use bf16 weights, where the low-bit kernels are slow (their products run in
+  float32 on a CPU without bfloat16 hardware, where torch emulates bf16: playground.precision);
 * activations are bf16, which those kernels need; the logits come back as float32.
 """
 
@@ -19,8 +20,11 @@ import torch
 import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
 
+from playground.precision import bfloat16_is_fast
+
 GROUP = 32  # int4 group size (the GGUF Q4_1 block)
 BF16 = torch.bfloat16
+PROMPTS_IN_BFLOAT16 = bfloat16_is_fast("cpu")  # else a prompt's products run in float32 (playground.precision)
 
 
 def supports(model: PreTrainedModel) -> bool:
@@ -68,7 +72,9 @@ class _Linear:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[0] > 1:
-            return F.linear(x, self.full)
+            if PROMPTS_IN_BFLOAT16:
+                return F.linear(x, self.full)
+            return F.linear(x.float(), self.full.float()).to(BF16)  # 4x faster than emulated bf16 (AVX2 alone)
         if self.bits == 4:
             return torch.ops.aten._weight_int4pack_mm_for_cpu(x, self.packed, GROUP, self.scales)
         return torch._weight_int8pack_mm(x, self.packed, self.scales)

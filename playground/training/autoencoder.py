@@ -28,6 +28,7 @@ from diffusers import AutoencoderKL
 from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 
 from playground.image.diffusion import autoencoder_config
+from playground.precision import autocast
 from playground.training import evaluate, loop
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import load_world_sprites, render, sample_scene
@@ -52,7 +53,7 @@ def encoded(vae: AutoencoderKL, pictures: torch.Tensor) -> DiagonalGaussianDistr
 
 def losses(vae: AutoencoderKL, pictures: torch.Tensor) -> dict[str, torch.Tensor]:
     """The three parts of the loss for pictures in [0, 1], in float32 also under autocast."""
-    with loop.autocast(pictures.device.type):
+    with autocast(pictures.device.type):
         posterior = encoded(vae, pictures)
         rebuilt = vae.decode(posterior.sample()).sample.float() / 2 + 0.5
     edges = sum((a - b).abs().mean() for a, b in zip(differences(rebuilt), differences(pictures), strict=True))

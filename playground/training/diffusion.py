@@ -30,6 +30,7 @@ from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 from playground import config
 from playground.image.diffusion import BETA_SCHEDULE, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
 from playground.image.text_encoder import encode
+from playground.precision import autocast
 from playground.training import loop
 from playground.training.autoencoder import encoded
 from playground.training.emoji_styles import TRAINING_STYLES
@@ -62,7 +63,7 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
     noise = torch.randn(clean.shape, generator=generator).to(clean.device)
     t = torch.randint(TRAIN_TIMESTEPS, (len(clean),), generator=generator).to(clean.device)
     a = alphas[t].view(-1, 1, 1, 1)
-    with loop.autocast(clean.device.type):
+    with autocast(clean.device.type):
         predicted = unet(a.sqrt() * clean + (1 - a).sqrt() * noise, t, encoder_hidden_states=states,
                          encoder_attention_mask=mask).sample
     errors = (predicted.float() - (a.sqrt() * noise - (1 - a).sqrt() * clean)).pow(2).mean(dim=(1, 2, 3))
@@ -80,7 +81,8 @@ def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, s
         with torch.no_grad():
             posterior = encoded(vae, pictures.to(args.device))
             latents = posterior.sample(torch.Generator().manual_seed(step)) * vae.config.scaling_factor
-        yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device)
+        # clone: encode's tensors are inference tensors, which autograd refuses to save (autocast's copy hid it)
+        yield latents, text.token_states.clone().to(args.device), text.attention_mask.to(args.device)
         step += 1
 
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from playground.image.gan import Discriminator, GANConfig, Generator, save_generator
+from playground.precision import autocast
 from playground.training import loop
 from playground.training.captioned import shift
 
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         wrong = data.sentence[caption.roll(1)].to(args.device)
         real = data.images[rows].to(args.device)
         noise = torch.randn(len(rows), config.noise_dim, generator=rng).to(args.device)
-        with loop.autocast(args.device):
+        with autocast(args.device):
             fake = generator(noise, fake_text)
             d_real = discriminator(shift(real, rng), text).float()
             d_fake = discriminator(shift(fake.detach(), rng), fake_text).float()
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         loss_d.backward()
         opt_d.step()
 
-        with loop.autocast(args.device):
+        with autocast(args.device):
             loss_adversarial = -discriminator(shift(fake, rng), fake_text).float().mean()
         spread = (fake[:half] - fake[half:]).abs().mean() / (noise[:half] - noise[half:]).abs().mean()
         loss_g = loss_adversarial + MODE_SEEKING / (spread.float() + 1e-5)

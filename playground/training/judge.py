@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw
 
 from playground.image.judge import STRIDE, Judge, JudgeConfig, check, load_judge, look, save_judge
 from playground.image.world import COLOUR_RGB, OBJECTS, SIZE, Asked, Request, area_of
+from playground.precision import autocast
 from playground.training import loop
 from playground.training.emoji_styles import STYLES, TRAINING_STYLES
 from playground.training.scenes import Scene, WorldSprites, load_world_sprites, render, sample_scene
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     while step < args.steps:
         scenes = [sample_scene(rng, world) for _ in range(args.batch_size)]
         pictures = torch.stack([picture(s, worlds, rng) for s in scenes]).to(args.device)
-        with loop.autocast(args.device):
+        with autocast(args.device):
             parts = losses(model, pictures, {k: v.to(args.device) for k, v in targets(scenes, config).items()})
         loss = sum(parts.values())
         loop.optimizer_step(optimizer, loss, model)

@@ -58,11 +58,6 @@ def announce(name: str, model: torch.nn.Module, data: str, step: int) -> None:
           f"{'resuming at step ' + str(step) if step else 'starting'}", flush=True)
 
 
-def autocast(device: str) -> torch.autocast:
-    """Mixed precision for the forward passes: bfloat16 matrix products (2-3x faster on CPUs with AMX/AVX-512)."""
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
-
-
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: torch.nn.Module, clip: float = 1.0) -> None:
     """Back-propagate loss and take a step, the gradient norm clipped to `clip`."""
     optimizer.zero_grad(set_to_none=True)

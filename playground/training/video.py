@@ -28,9 +28,11 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from playground import config
+from playground.precision import autocast
 from playground.training import loop
 from playground.training.clips import ClipBatch, load_sprites, random_clips
 from playground.video.convlstm import Sequencer, SequencerConfig, rollout, save_sequencer
+from playground.video.motions import MOTIONS
 from playground.weights import WEIGHTS_FILE, read_config
 
 EMA_DECAY = 0.995
@@ -39,6 +41,7 @@ FIRST_FRAMES = 9  # clip length at the start of the curriculum
 PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1)
 TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instead of the model's own
 FRESH_LR_FACTOR = 30  # with --init: the learning rate of the parts the exported model lacked, over the rest's
+FOCUS_SHARE = 0.5  # with --focus: the share of every batch's clips that have the motion named
 
 
 def true_pose(clips: ClipBatch) -> torch.Tensor:
@@ -87,6 +90,18 @@ def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> 
     }
 
 
+def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
+                   focus: str | None) -> ClipBatch:
+    """A batch of random clips; with focus, FOCUS_SHARE of them have that motion (to go on training a model
+    whose one motion lags behind the others, without forgetting them)."""
+    if focus is None:
+        return random_clips(sprites, batch, num_frames, size, generator)
+    focused = round(batch * FOCUS_SHARE)
+    parts = [random_clips(sprites, batch - focused, num_frames, size, generator),
+             random_clips(sprites, focused, num_frames, size, generator, focus)]
+    return ClipBatch(*(torch.cat(fields) for fields in zip(*(vars(part).values() for part in parts), strict=True)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.video", __doc__.splitlines()[0], captioned=False)
     parser.set_defaults(steps=3000, batch_size=16, lr=2e-3, checkpoint_every=50)
@@ -95,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the curriculum reaches --frames half-way and the learning rate decays over the second half")
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
     parser.add_argument("--init", type=Path, help="an exported model folder to start from (weights only)")
+    parser.add_argument("--focus", choices=MOTIONS, help=f"a motion that makes {FOCUS_SHARE:.0%} of every batch")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
     args = parser.parse_args(argv)
@@ -116,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     progress = loop.Progress(every=10)
     while step < args.steps:
         length = min(args.frames, FIRST_FRAMES + (args.frames - FIRST_FRAMES) * 2 * step // args.schedule_steps)
-        clips = random_clips(sprites, args.batch_size, max(length, 2), args.size, rng)
+        clips = training_clips(sprites, args.batch_size, max(length, 2), args.size, rng, args.focus)
         clips = ClipBatch(*(t.to(args.device) for t in vars(clips).values()))
         teacher_forced = bool(torch.rand((), generator=rng) < TEACHER_FORCED_SHARE)
-        with loop.autocast(args.device):
+        with autocast(args.device):
             parts = losses(model, clips, teacher_forced)
         loss = sum(parts.values())
         optimizer.zero_grad(set_to_none=True)

@@ -99,9 +99,21 @@ def test_timeline_steps_increase_and_end_with_the_final_pictures(ours):
 def test_every_scheduler_generates_and_reports_each_step(ours, scheduler):
     calls = []
     images, timeline = run(ours, seeds=[3], steps=4, scheduler=scheduler, on_step=lambda i, total: calls.append((i, total)))
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # 0: the pipeline is ours, denoising begins
     assert len(images) == 1 and timeline[-1][0] == 4
     assert type(ours.pipeline.scheduler) is diffusion.SCHEDULERS[scheduler]
+
+
+def test_a_caller_that_stops_before_its_turn_gets_no_step_computed(ours, monkeypatch):
+    unet_calls = []
+    monkeypatch.setattr(ours.pipeline.unet, "forward", lambda *args, **kwargs: unet_calls.append(1))
+
+    def gone(done: int, total: int) -> None:
+        raise RuntimeError("the client went away")
+
+    with pytest.raises(ValueError, match="the client went away"):
+        run(ours, on_step=gone)
+    assert unet_calls == []
 
 
 def test_negative_prompt_changes_the_pictures_only_with_guidance(ours):

@@ -113,6 +113,16 @@ def test_backgrounds_are_varied_and_clips_are_reproducible(cache_dir):
     assert spinning.motions.tolist() == [MOTIONS.index("spin")] * 2
 
 
+def test_a_focused_training_batch_gives_its_share_to_the_motion_and_keeps_every_field_aligned(cache_dir):
+    sprites = load_sprites("train", cache_dir)
+    batch = video_trainer.training_clips(sprites, 16, 5, SIZE, torch.Generator().manual_seed(1), "bounce")
+    focused = batch.motions == MOTIONS.index("bounce")
+    assert focused.sum() >= round(16 * video_trainer.FOCUS_SHARE) and not focused.all()
+    assert all(len(field) == 16 for field in vars(batch).values())
+    centres, _, _ = poses("bounce", batch.centres[focused, 0], batch.halves[focused, 0], 5)
+    assert torch.allclose(batch.centres[focused], centres)  # each clip's poses stayed with its motion
+
+
 def test_a_tiny_sequencer_saved_and_loaded_rolls_out_the_same_frames(tmp_path):
     model = tiny_sequencer()
     save_sequencer(model, tmp_path / "video")
