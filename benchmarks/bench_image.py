@@ -92,9 +92,9 @@ def app_latency(scheduler: str, steps: int, runs: int) -> float:
 
 
 def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
-    """Median seconds of a plain denoising loop at the default settings: the pipeline's unet in the same
-    autocast (bfloat16 where it is fast), a fresh scheduler of the same class, the text encoded once outside the timer, the same 2 x 4 guidance
-    batch, no callbacks, decoded as the pipeline decodes."""
+    """Median seconds of a plain denoising loop at the default settings: the pipeline's unet in the same autocast
+    (bfloat16 where it is fast), a fresh scheduler of the same class, the text encoded once outside the timer, the
+    same 2 x 4 guidance batch, no callbacks, decoded as the pipeline decodes."""
     scheduler = diffusion.SCHEDULERS[DEFAULTS.scheduler].from_config(pipeline.scheduler.config)
     unet, n = pipeline.unet, DEFAULTS.num_images
     encoding = encode([""] * n + [PROMPT] * n, TextEncoder(pipeline.text_encoder, pipeline.tokenizer))
