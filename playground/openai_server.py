@@ -82,6 +82,13 @@ Int = Annotated[StrictInt, Field(ge=-(2**63), lt=2**63)]  # a 64-bit integer, as
 Number = StrictFloat  # a float or an int, never a string or a boolean
 
 
+class _Request(BaseModel):
+    def field_of(self, setting: str) -> str | None:
+        """The field of this request that gave a setting the shared checks name (they use the app's names), or
+        None when no field did."""
+        return setting if setting in type(self).model_fields else None
+
+
 class ContentPart(BaseModel):
     type: Literal["text"]  # this server reads text only
     text: Text
@@ -105,7 +112,7 @@ class Message(BaseModel):
         return check_text("content", content, config.MAX_PROMPT_CHARS, required=False)
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(_Request):
     """What /v1/chat/completions reads; other fields that OpenAI clients send are ignored."""
 
     model: Text
@@ -140,13 +147,18 @@ class ChatRequest(BaseModel):
             seed=_given(self.seed, 0),
         )
 
+    def field_of(self, setting: str) -> str | None:
+        if setting == "max_new_tokens":
+            return "max_tokens" if self.max_completion_tokens is None else "max_completion_tokens"
+        return super().field_of(setting)
+
     def top_logprobs_count(self) -> int | None:
         if not self.logprobs:
             return None
         return check_int("top_logprobs", _given(self.top_logprobs, 0), 0, SERVER_TOP_LOGPROBS)
 
 
-class ImageRequest(BaseModel):
+class ImageRequest(_Request):
     """What /v1/images/generations reads; other fields that OpenAI clients send are ignored."""
 
     prompt: Text
@@ -155,6 +167,9 @@ class ImageRequest(BaseModel):
     size: Text | None = None
     response_format: Literal["b64_json"] | None = None  # this server returns no URLs
     seed: Int | None = None  # extension
+
+    def field_of(self, setting: str) -> str | None:
+        return "n" if setting == "num_images" else super().field_of(setting)
 
 
 def _given(value: T | None, default: T) -> T:
@@ -169,10 +184,12 @@ class _Refused(Exception):
         self.response = response
 
 
-def _bad_value(error: ValueError, schema: type[BaseModel]) -> JSONResponse:
-    """400 for a value the shared checks refused; their messages start with the parameter's name."""
-    name = str(error).split(" ", 1)[0]
-    return _error(400, str(error), param=name if name in schema.model_fields else None)
+def _bad_value(error: ValueError, body: _Request) -> JSONResponse:
+    """400 for a value the shared checks refused. Their messages start with the setting's name, which becomes the
+    name of the request's field that gave it (n, not num_images), so the client reads what it sent."""
+    name, _, rest = str(error).partition(" ")
+    field = body.field_of(name)
+    return _error(400, f"{field} {rest}" if field else str(error), param=field)
 
 
 def _field_path(location: tuple[str | int, ...]) -> str:
@@ -271,14 +288,14 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
     except _Refused as refused:
         return refused.response
     except ValueError as error:
-        return _bad_value(error, ChatRequest)
+        return _bad_value(error, body)
     if not _slots.acquire(blocking=False):
         return _error(429, "the server is busy with other requests; retry shortly", "rate_limit_error")
     try:
         stream = await run_in_threadpool(local.stream_chat, messages, body.model, settings)
     except ValueError as error:
         _slots.release()
-        return _bad_value(error, ChatRequest)
+        return _bad_value(error, body)
     except BaseException:
         _slots.release()
         raise
@@ -401,7 +418,7 @@ async def image_generations(request: Request) -> JSONResponse:
     except _Refused as refused:
         return refused.response
     except ValueError as error:
-        return _bad_value(error, ImageRequest)
+        return _bad_value(error, body)
     if not _slots.acquire(blocking=False):
         return _error(429, "the server is busy with other requests; retry shortly", "rate_limit_error")
     stop = threading.Event()
@@ -413,7 +430,7 @@ async def image_generations(request: Request) -> JSONResponse:
     try:
         result = await _stopped_on_disconnect(request, lambda: image.generate_image(settings, on_step), stop)
     except ValueError as error:  # also a generation ended by _ClientGone: this answer goes nowhere
-        return _bad_value(error, ImageRequest)
+        return _bad_value(error, body)
     finally:
         _slots.release()
     pictures = [p if p.width == side else p.resize((side, side), Image.Resampling.LANCZOS) for p in result.images]

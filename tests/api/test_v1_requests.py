@@ -81,6 +81,20 @@ def test_a_malformed_field_gets_a_400_naming_it_and_the_server_keeps_serving(app
     assert "Traceback" not in new_log()
 
 
+OUT_OF_RANGE = {  # what, (path, body, the field the error must name, the limit it must give)
+    "n of 99 pictures": (IMAGES, {"model": "emoji-gan", "prompt": "a cat", "n": 99}, "n", config.MAX_NUM_IMAGES),
+    "max_tokens too many": (CHAT, chat_body(max_tokens=10**6), "max_tokens", config.MAX_NEW_TOKENS),
+    "max_completion_tokens too many": (CHAT, chat_body(max_tokens=5, max_completion_tokens=10**6),
+                                       "max_completion_tokens", config.MAX_NEW_TOKENS),
+}
+
+
+@pytest.mark.parametrize(("path", "body", "field", "limit"), OUT_OF_RANGE.values(), ids=OUT_OF_RANGE)
+def test_a_value_out_of_range_is_named_by_the_field_the_client_sent(app, path, body, field, limit):
+    error = error_of(post(app, path, body), 400)
+    assert error["param"] == field and error["message"].startswith(f"{field} must be") and str(limit) in error["message"]
+
+
 def test_a_role_error_lists_the_roles_allowed(app):
     message = error_of(post(app, CHAT, said(role=["user"])), 400)["message"]
     assert all(repr(role) in message for role in openai_server.ROLES)
