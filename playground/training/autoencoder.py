@@ -87,7 +87,7 @@ def measure(vae: AutoencoderKL, prompts_per_task: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = loop.parser("python -m playground.training.autoencoder", __doc__.splitlines()[0], captioned=False)
+    parser = loop.parser("python -m playground.training.autoencoder", __doc__.splitlines()[0])
     parser.set_defaults(steps=5000, batch_size=32, lr=5e-4, checkpoint_every=250)
     parser.add_argument("--init", type=Path, help="an exported autoencoder folder to continue from (weights only)")
     parser.add_argument("--measure", action="store_true", help="measure the exported autoencoder with the benchmark")

@@ -19,7 +19,6 @@ checkpoints/world-autoencoder unless --autoencoder names another.
 
 import argparse
 import copy
-import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,12 +28,11 @@ from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
 from playground import config
 from playground.image.diffusion import BETA_SCHEDULE, TRAIN_TIMESTEPS, TextToImagePipeline, unet_config
-from playground.image.text_encoder import encode
 from playground.precision import autocast
 from playground.training import loop
 from playground.training.autoencoder import encoded
 from playground.training.emoji_styles import TRAINING_STYLES
-from playground.training.scenes import WorldSprites, captioned_batch, load_world_sprites
+from playground.training.scenes import WorldSprites, load_world_sprites
 
 EMA_DECAY = 0.999
 WARMUP_STEPS = 500
@@ -72,18 +70,13 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
 
 
 def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, step: int) -> Iterator[tuple[torch.Tensor, ...]]:
-    """(clean latents B x 8 x 16 x 16, token states, attention mask) on the device, from `step` on. Each step's
-    scenes and latents come from generators seeded by the step, so a resumed run draws what it would have drawn
-    unstopped."""
-    while True:
-        pictures, captions = captioned_batch(random.Random(f"{args.seed}/{step}"), world, args.batch_size)
-        text = encode(captions)
+    """(clean latents B x 8 x 16 x 16, token states, attention mask) on the device, from `step` on (loop.world_batches;
+    each step's latents are drawn from a generator seeded by the step too)."""
+    for step, (pictures, text) in enumerate(loop.world_batches(world, args.batch_size, args.seed, step), start=step):
         with torch.no_grad():
             posterior = encoded(vae, pictures.to(args.device))
             latents = posterior.sample(torch.Generator().manual_seed(step)) * vae.config.scaling_factor
-        # clone: encode's tensors are inference tensors, which autograd refuses to save (autocast's copy hid it)
-        yield latents, text.token_states.clone().to(args.device), text.attention_mask.to(args.device)
-        step += 1
+        yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device)
 
 
 def train(args: argparse.Namespace) -> None:
@@ -122,7 +115,7 @@ def train(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0], captioned=False)
+    parser = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--autoencoder", type=Path, default=config.WORLD_AUTOENCODER_CHECKPOINT,
                         help="the autoencoder folder (training.autoencoder's DIR/vae; default: the committed one)")

