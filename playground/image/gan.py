@@ -130,8 +130,9 @@ def load_gan() -> Generator:
     return registry.load(("gan", str(config.GAN_MODEL_DIR)), lambda: load_generator(config.GAN_MODEL_DIR))
 
 
-def generate_pictures(prompts: list[str], seeds: list[int]) -> list[Image.Image]:
-    """One picture per (prompt, seed) pair (prompt "" for a random picture)."""
+def generate_pictures(prompts: list[str], seeds: list[int], generator: Generator | None = None) -> list[Image.Image]:
+    """One picture per (prompt, seed) pair (prompt "" for a random picture), by our shipped generator unless another
+    is given (an evaluation of one in training)."""
     sentence = encode(prompts).sentence
-    pixels = generate(load_gan(), sentence, seeds).permute(0, 2, 3, 1).mul(255).round().to(torch.uint8).numpy()
+    pixels = generate(generator or load_gan(), sentence, seeds).permute(0, 2, 3, 1).mul(255).round().to(torch.uint8).numpy()
     return [Image.fromarray(p) for p in pixels]

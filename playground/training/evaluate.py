@@ -1,6 +1,6 @@
 """The image benchmark: GenEval's tasks in our world, judged detail by detail by the independent judge.
 
-    python -m playground.training.evaluate [--backends real,diffusion,gan] [--model FOLDER] [--prompts 20]
+    python -m playground.training.evaluate [--backends real,diffusion,gan] [--model FOLDER] [--gan FOLDER] [--prompts 20]
         [--steps 20 --guidance 3] [--json FILE]
 
 Template prompts per task, 4 pictures each (seeds 0-3), default settings unless --steps or --guidance say otherwise.
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from playground.image import ImageSettings, generate_batch
+from playground.image import ImageSettings, gan, generate_batch
+from playground.image.gan import Generator, load_generator
 from playground.image.judge import check, load_default_judge, look, world_picture
 from playground.image.pictures import pictures_tensor
 from playground.image.world import (
@@ -101,11 +102,12 @@ def real_pictures(world: WorldSprites, prompts: list[str], seed: int = 0) -> tor
     return torch.stack(pictures)
 
 
-def generated_pictures(settings: ImageSettings, prompts: list[str]) -> torch.Tensor:
-    """PICTURES_PER_PROMPT pictures per prompt (seeds 0-3) with the settings' backend, model, steps and guidance, at
-    the judge's size."""
+def generated_pictures(settings: ImageSettings, prompts: list[str], generator: Generator | None = None) -> torch.Tensor:
+    """PICTURES_PER_PROMPT pictures per prompt (seeds 0-3) with the settings' backend, model, steps and guidance, or
+    by the GAN generator given, at the judge's size."""
     repeated = [p for p in prompts for _ in range(PICTURES_PER_PROMPT)]
-    pictures = generate_batch(settings, repeated, list(range(PICTURES_PER_PROMPT)) * len(prompts))
+    seeds = list(range(PICTURES_PER_PROMPT)) * len(prompts)
+    pictures = gan.generate_pictures(repeated, seeds, generator) if generator else generate_batch(settings, repeated, seeds)
     return pictures_tensor([world_picture(p) for p in pictures])  # a 32 px model's judged at 64 px, each pixel doubled
 
 
@@ -136,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground.training.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="real,diffusion,gan", help="comma-separated: real, diffusion, gan")
     parser.add_argument("--model", default="", help="the diffusion model (a pipeline folder; default: ours)")
+    parser.add_argument("--gan", type=Path, help="the GAN (a generator folder, as the GAN trainer leaves; default: ours)")
     parser.add_argument("--prompts", type=int, default=20, help="prompts per task")
     parser.add_argument("--steps", type=int, default=ImageSettings.num_inference_steps, help="diffusion steps")
     parser.add_argument("--guidance", type=float, default=ImageSettings.guidance_scale, help="diffusion guidance scale")
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             settings = ImageSettings(backend=backend, model=args.model, num_inference_steps=args.steps,
                                      guidance_scale=args.guidance) if backend == "diffusion" else ImageSettings(backend=backend)
-            pictures = {task: generated_pictures(settings, p) for task, p in prompts.items()}
+            generator = load_generator(args.gan) if backend == "gan" and args.gan else None
+            pictures = {task: generated_pictures(settings, p, generator) for task, p in prompts.items()}
         results[backend] = score(prompts, pictures)
         seconds[backend] = time.perf_counter() - start
     print(table(results))

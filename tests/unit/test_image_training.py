@@ -99,6 +99,23 @@ def test_gan_trainer_leaves_a_generator_of_pictures_of_the_world_size_that_loads
     assert pictures.shape == (2, 3, world.SIZE, world.SIZE) and torch.equal(pictures[0], pictures[1])
 
 
+def test_the_benchmark_judges_the_generator_a_gan_training_run_leaves(trained, tmp_path, capsys):
+    from playground.image import ImageSettings
+    from playground.image.gan import generate
+    from playground.image.text_encoder import encode
+
+    generator = load_generator(trained["gan"])
+    drawn = evaluate.generated_pictures(ImageSettings(backend="gan"), ["a red apple"], generator)
+    made = generate(generator, encode(["a red apple"] * evaluate.PICTURES_PER_PROMPT).sentence,
+                    list(range(evaluate.PICTURES_PER_PROMPT)))
+    assert (drawn - made).abs().max() <= 1 / 255  # that generator's pictures, at its 64 px (rounded to bytes)
+    figures = tmp_path / "figures.json"
+    assert evaluate.main(["--backends", "gan", "--gan", str(trained["gan"]), "--prompts", "1", "--json", str(figures)]) == 0
+    scores = json.loads(figures.read_text())["scores"]["gan"]
+    assert set(evaluate.TASKS) <= set(scores) and all(0 <= value <= 1 for value in scores.values())
+    assert "| gan |" in capsys.readouterr().out
+
+
 def exported_weights(name, out) -> dict[str, torch.Tensor]:
     return load_file(out / EXPORTED[name])
 
