@@ -7,7 +7,9 @@ and rolls out the rest of the clip on its own, each made frame being its next in
 the app. The loss, back-propagated through the whole rollout, has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
-  pixels (angle and size as the pixels they move at the sprite's edge);
+  pixels (angle and size as the pixels they move at the sprite's edge), each frame weighted more where the true
+  motion changes speed (turn_weights: a bounce's two steps at the floor, a shake's turns), which a model that
+  averages gets wrong, and which are too few frames to count otherwise;
 - the pictures: the mean absolute error of the made frames;
 - the expected place: at each position of the LSTM's map, how much of it the sprite covers in the next frame,
   against the truth (a cross-entropy).
@@ -42,6 +44,7 @@ PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1
 TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instead of the model's own
 FRESH_LR_FACTOR = 30  # with --init: the learning rate of the parts the exported model lacked, over the rest's
 FOCUS_SHARE = 0.5  # with --focus: the share of every batch's clips that have the motion named
+TURN_WEIGHT = 2.0  # per pixel of change of speed: a bounce's steps at the floor weigh 5 to 10 times its others
 
 
 def true_pose(clips: ClipBatch) -> torch.Tensor:
@@ -68,6 +71,16 @@ def expected_loss(expected: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy(expected.float(), target.float())
 
 
+def turn_weights(poses: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """B x T-1 weights of frames 1 to T-1 (mean 1 in each clip): 1 + TURN_WEIGHT x the largest change of speed of the true poses
+    (B x T x 4) at the frame or next to it, in pixels (scale: B x 1 x 4, pixels per pose unit). Setting off at
+    frame 1 is not counted: every motion but the bounce starts at full speed."""
+    moves = torch.diff(poses, dim=1)  # the move into each frame from frame 1 on
+    change = F.pad((torch.diff(moves, dim=1) * scale).abs().sum(-1), (1, 0))  # at frames 1 to T-1; setting off is none
+    weights = 1 + TURN_WEIGHT * F.max_pool1d(change[:, None], 3, 1, 1)[:, 0]
+    return weights / weights.mean(1, keepdim=True)
+
+
 def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> dict[str, torch.Tensor]:
     """The four parts of the loss (see the module docstring), for clips rolled out from their first frame,
     reading its own frames and moves, or teacher forced: reading the true ones."""
@@ -84,7 +97,7 @@ def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> 
     weights = torch.cat([torch.full_like(radius, PIXELS_PER_UNIT).expand(-1, -1, 2), radius, radius], -1)
     return {
         "matte": (layers.sprite[:, 3:] - clips.alpha[:, 0]).abs().mean() * 10,
-        "pose": ((pose - target).abs() * weights).mean(),
+        "pose": ((pose - target).abs() * weights * turn_weights(poses, weights)[..., None]).mean(),
         "pictures": (made - clips.frames[:, 1:]).abs().mean() * 10,
         "expected": expected_loss(expected, clips.alpha[:, 1:]),
     }

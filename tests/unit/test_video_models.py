@@ -123,6 +123,20 @@ def test_a_focused_training_batch_gives_its_share_to_the_motion_and_keeps_every_
     assert torch.allclose(batch.centres[focused], centres)  # each clip's poses stayed with its motion
 
 
+def test_the_pose_loss_weighs_a_bounces_steps_at_the_floor_most_and_a_steady_motions_frames_alike():
+    def weights(motion: str) -> torch.Tensor:
+        centres, angles, halves = poses(motion, torch.tensor([[0.0, -0.3]]), torch.tensor([0.4]), 41)
+        pose = torch.cat([centres - centres[:, :1], angles[..., None], torch.log(halves / halves[:, :1])[..., None]], -1)
+        return video_trainer.turn_weights(pose, torch.tensor([[[32.0, 32.0, 12.8, 12.8]]]))[0]
+
+    floor = BOUNCE_PERIOD // 2  # the bounce touches the floor at frames 10 and 30; weight n is frame n + 1's
+    bounce = weights("bounce")
+    assert set(bounce.topk(6).indices.tolist()) == {floor - 1, floor, floor + 1, 3 * floor - 1, 3 * floor, 3 * floor + 1}
+    assert bounce.max() > 5 * bounce.min() and torch.allclose(bounce.mean(), torch.tensor(1.0))
+    for steady in ("slide_left", "spin", "zoom_in"):
+        assert torch.allclose(weights(steady), torch.ones(40), atol=1e-3), steady
+
+
 def test_a_tiny_sequencer_saved_and_loaded_rolls_out_the_same_frames(tmp_path):
     model = tiny_sequencer()
     save_sequencer(model, tmp_path / "video")
