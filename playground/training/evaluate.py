@@ -107,7 +107,10 @@ def generated_pictures(settings: ImageSettings, prompts: list[str], generator: G
     by the GAN generator given, at the judge's size."""
     repeated = [p for p in prompts for _ in range(PICTURES_PER_PROMPT)]
     seeds = list(range(PICTURES_PER_PROMPT)) * len(prompts)
-    pictures = gan.generate_pictures(repeated, seeds, generator) if generator else generate_batch(settings, repeated, seeds)
+    if generator:
+        pictures = gan.generate_pictures(repeated, seeds, generator)
+    else:
+        pictures = generate_batch(settings, repeated, seeds)
     return pictures_tensor([world_picture(p) for p in pictures])  # a 32 px model's judged at 64 px, each pixel doubled
 
 

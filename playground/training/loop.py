@@ -46,7 +46,8 @@ def seeded(args: argparse.Namespace) -> torch.Generator:
     return torch.Generator().manual_seed(args.seed)
 
 
-def world_batches(world: WorldSprites, batch_size: int, seed: int, step: int) -> Iterator[tuple[torch.Tensor, TextEncoding]]:
+def world_batches(world: WorldSprites, batch_size: int, seed: int,
+                  step: int) -> Iterator[tuple[torch.Tensor, TextEncoding]]:
     """What the image models train on, from `step` on: fresh training scenes of the world (B x 3 x 64 x 64 in
     [-1, 1], scenes.captioned_batch) and their encoded captions. Each step's scenes come from a generator seeded by
     the step, so a resumed run draws what it would have drawn unstopped."""

@@ -120,7 +120,7 @@ def test_v1_images_serves_the_official_openai_client(app, client):
     assert [p.size for p in pictures] == [(32, 32), (32, 32)]
     with pytest.raises(openai.NotFoundError):
         v1.images.generate(model="dall-e-9", prompt="a yellow banana")
-    with pytest.raises(openai.BadRequestError, match="num_images must be between 1 and 8"):
+    with pytest.raises(openai.BadRequestError, match=f"- n must be between 1 and {config.MAX_NUM_IMAGES}, got 20"):
         v1.images.generate(model="emoji-gan", prompt="a yellow banana", n=20)
 
 
