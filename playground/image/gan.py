@@ -133,6 +133,6 @@ def load_gan() -> Generator:
 def generate_pictures(prompts: list[str], seeds: list[int], generator: Generator | None = None) -> list[Image.Image]:
     """One picture per (prompt, seed) pair (prompt "" for a random picture), by our shipped generator unless another
     is given (an evaluation of one in training)."""
-    pictures = generate(generator or load_gan(), encode(prompts).sentence, seeds)
+    pictures = generate(load_gan() if generator is None else generator, encode(prompts).sentence, seeds)
     pixels = pictures.permute(0, 2, 3, 1).mul(255).round().to(torch.uint8).numpy()
     return [Image.fromarray(p) for p in pixels]

@@ -107,7 +107,7 @@ def generated_pictures(settings: ImageSettings, prompts: list[str], generator: G
     by the GAN generator given, at the judge's size."""
     repeated = [p for p in prompts for _ in range(PICTURES_PER_PROMPT)]
     seeds = list(range(PICTURES_PER_PROMPT)) * len(prompts)
-    if generator:
+    if generator is not None:
         pictures = gan.generate_pictures(repeated, seeds, generator)
     else:
         pictures = generate_batch(settings, repeated, seeds)

@@ -50,12 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         pictures, encoding = next(upcoming)
         real, sentence = pictures.to(args.device), encoding.sentence.to(args.device)
         half = len(sentence) // 2
-        text, fake_text = sentence, torch.cat([sentence[:half], sentence[:half]])  # pairs: same prompt, new noise
+        fake_text = torch.cat([sentence[:half], sentence[:half]])  # pairs: same prompt, new noise
         wrong = sentence.roll(1, 0)
         noise = torch.randn(len(real), config.noise_dim, generator=rng).to(args.device)
         with autocast(args.device):
             fake = generator(noise, fake_text)
-            d_real = discriminator(real, text).float()
+            d_real = discriminator(real, sentence).float()
             d_fake = discriminator(fake.detach(), fake_text).float()
             d_wrong = discriminator(real, wrong).float()
         loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean() / 2 + F.relu(1 + d_wrong).mean() / 2

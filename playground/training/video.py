@@ -8,8 +8,8 @@ the app. The loss, back-propagated through the whole rollout, has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge), each frame weighted more where the true
-  motion changes speed (turn_weights: a bounce's two steps at the floor, a shake's turns), which a model that
-  averages gets wrong, and which are too few frames to count otherwise;
+  motion changes speed (turn_weights: a bounce's steps at the floor; a shake changes speed alike in every frame, so
+  its frames weigh the same), which a model that averages gets wrong, and which are too few to count otherwise;
 - the pictures: the mean absolute error of the made frames;
 - the expected place: at each position of the LSTM's map, how much of it the sprite covers in the next frame,
   against the truth (a cross-entropy).
@@ -72,8 +72,8 @@ def expected_loss(expected: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
 
 
 def turn_weights(poses: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """B x T-1 weights of frames 1 to T-1 (mean 1 in each clip): 1 + TURN_WEIGHT x the largest change of speed of the true poses
-    (B x T x 4) at the frame or next to it, in pixels (scale: B x 1 x 4, pixels per pose unit). Setting off at
+    """B x T-1 weights of frames 1 to T-1 (mean 1 in each clip): 1 + TURN_WEIGHT x the largest change of speed of
+    the true poses (B x T x 4) at the frame or next to it, in pixels (scale: B x 1 x 4, pixels per pose unit). Setting off at
     frame 1 is not counted: every motion but the bounce starts at full speed."""
     moves = torch.diff(poses, dim=1)  # the move into each frame from frame 1 on
     change = F.pad((torch.diff(moves, dim=1) * scale).abs().sum(-1), (1, 0))  # at frames 1 to T-1; setting off is none
