@@ -16,16 +16,17 @@ made from the input and the previous output h:
     o = sigmoid(output gate)  how much of the cell to show as this frame's output h
     c = f * c + i * g,  h = o * tanh(c)
 
-Besides the frame, the first cell reads where the sprite is in it (how much of each place it covers), the
-motion asked for, the move that made the frame and the sprite's box (its middle and size: how far a bounce has
-to fall). From the last cell's output the network says how the sprite moves in this step: a shift, a turn and a
-change of size, reading the LSTM where the sprite is (so its memory there is what counts). It also says, at every
-place of its map, whether the sprite will be there in the frame it makes: trained against the truth, this keeps
-where the sprite is and where it goes in the memory itself, so the gates' maps show the LSTM keeping and rewriting
-it. The steps add up to the sprite's pose, and the next frame is the start sprite drawn at that pose over the
-background. The sprite is always sampled from the start frame, so it stays sharp and whole over a long video and
-leaves the frame whole; what the LSTM must remember is where the motion is (the phase of a bounce or a shake),
-which it reads from the frames it made.
+Besides the frame, the first cell reads where the sprite is in it (how much of each place it covers), the motion
+asked for, the move that made the frame and the sprite's box (its middle and size: how far a bounce has to fall).
+From the last cell's output the network says how the sprite moves in this step: a shift, a turn and a change of
+size, reading the LSTM where the sprite is (so its memory there is what counts) and how close the sprite is to each
+frame edge (contact: a bounce turns in the frame where it touches the floor, which the head, reading the box alone,
+mixed up with the frame before and stood still in). It also says, at every place of its map, whether the sprite
+will be there in the frame it makes: trained against the truth, this keeps where the sprite is and where it goes in
+the memory itself, so the gates' maps show the LSTM keeping and rewriting it. The steps add up to the sprite's
+pose, and the next frame is the start sprite drawn at that pose over the background. The sprite is always sampled
+from the start frame, so it stays sharp and whole over a long video and leaves the frame whole; what the LSTM must
+remember is where the motion is (the phase of a bounce or a shake), which it reads from the frames it made.
 
 Every step also returns the gates, cell states and that expected place, which the Video tab shows as maps.
 """
@@ -47,6 +48,7 @@ POSE_SCALE = (0.05, 0.05, 0.3, 0.05)  # the step head's outputs times these: shi
 SPRITE_CELL = 0.1  # a cell of the LSTM's map (4 x 4 pixels) is the sprite's when the sprite covers this much of it
 EXPECTED_PRIOR = 0.1  # about the share of the frame a training clip's sprite covers
 SUPERSAMPLE = 2  # a shrunk sprite is sampled at twice the frame size and averaged down, as the clips are drawn
+CONTACT_PIXELS = 4  # the step head feels a frame edge from this many pixels away (1 touching, 0 this far or more)
 
 
 @dataclass
@@ -154,6 +156,17 @@ def sprite_box(alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack([x, y], 1), torch.stack([width, height], 1)
 
 
+def contact(middle: torch.Tensor, extent: torch.Tensor, size: int) -> torch.Tensor:
+    """B x 4: how close the sprite's square (its box's longer side, around the box's middle) is to the left, right,
+    top and bottom frame edges: 1 touching or past it, falling to 0 CONTACT_PIXELS away; 0 for a sprite gone.
+
+    What a bounce turns on: the floor is where the square touches the bottom edge (playground.video.motions).
+    """
+    half = extent.amax(1, keepdim=True) / size  # half the square's side, in frame units
+    gaps = torch.cat([middle - half + 1, 1 - middle - half], 1)[:, [0, 2, 1, 3]] * size / 2  # in pixels
+    return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (extent.amax(1, keepdim=True) > 0)).float()
+
+
 def place(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
     """The sprite at the pose on a transparent frame, B x 4 x S x S (colours premultiplied, then alpha).
 
@@ -238,12 +251,14 @@ class Sequencer(nn.Module):
         )
         self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4 + 4, 64), nn.SiLU(),
                                        nn.Linear(64, 4))
+        self.read_contact = nn.Linear(4, 64, bias=False)  # how close the sprite is to each frame edge -> the head
         self.expected_head = nn.Conv2d(config.hidden, 1, 1)  # the last cell's output -> the sprite's next place
         self.read_place = nn.Conv2d(1, 4 * config.hidden, 3, padding=1, bias=False)  # where the sprite is -> gates
         self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)  # not in the weights file
         with torch.no_grad():  # start as "nothing moves"
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
+            self.read_contact.weight.zero_()
             self.expected_head.weight.zero_()  # start expecting the sprite's usual share everywhere
             self.expected_head.bias.fill_(math.log(EXPECTED_PRIOR / (1 - EXPECTED_PRIOR)))
 
@@ -273,7 +288,8 @@ class Sequencer(nn.Module):
         coverage (B x 1 x S x S) is the sprite's alpha in this frame: the step head reads the last cell's output
         where the sprite is (its mean and largest value there), so the memory that moves the sprite is kept
         with it; the first cell's gates read the coverage of each place, and the cell and the head read the
-        sprite's box (sprite_box of the coverage). last_move (B x 4) is the move that
+        sprite's box (sprite_box of the coverage), the head also its contact with the frame edges (contact).
+        last_move (B x 4) is the move that
         made this frame (zeros for the start frame): like a writer reading the last word, the LSTM reads the
         frame it made and the move it made.
         """
@@ -294,7 +310,8 @@ class Sequencer(nn.Module):
         inside = cells > SPRITE_CELL  # the cells the sprite covers; all of them once it has left the frame
         summary = torch.cat([(x * cells).sum((2, 3)) / cells.sum((2, 3)),
                              x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
-        move = self.step_head(summary.float()) * self.pose_scale
+        head = self.step_head[0](summary.float()) + self.read_contact(contact(middle, extent, coverage.shape[-1]))
+        move = self.step_head[2](self.step_head[1](head)) * self.pose_scale
         return move, new_state, gates, torch.sigmoid(self.expected_head(x).float())
 
 

@@ -16,6 +16,7 @@ from playground.training import loop
 from playground.training import video as video_trainer
 from playground.training.clips import SPRITE_SIZE, backgrounds, centred, compose, draw_sprites, load_sprites, random_clips
 from playground.video.convlstm import (
+    CONTACT_PIXELS,
     Layers,
     Sequencer,
     SequencerConfig,
@@ -23,6 +24,7 @@ from playground.video.convlstm import (
     draw,
     fit_plane,
     gate_maps,
+    contact,
     load_sequencer,
     objects,
     place,
@@ -244,6 +246,22 @@ def test_the_step_head_reads_the_lstm_where_the_sprite_is_and_still_moves_once_i
     assert all(torch.equal(a, b) for a, b in zip(sprite_box(square), sprite_box(ring), strict=True))
     assert not torch.allclose(moves["square"], moves["ring"])
     assert moves["gone"].isfinite().all()  # no sprite cell to read: it reads them all
+
+
+def test_the_step_head_feels_a_frame_edge_when_the_sprites_square_comes_near_it():
+    size = 64
+    half = torch.tensor([0.3])
+    floor = 1 - half  # a bounce's lowest centre: the square touches the bottom edge
+    frames = torch.tensor([0.0, 2.0, 4.0])  # pixels above the floor
+    centres = torch.stack([torch.zeros(3), floor - frames / (size / 2)], 1)
+    wide = torch.zeros(1, 4, 16, 16)
+    wide[:, :, 5:11, :] = 1.0  # wider than tall: its square reaches below what is drawn
+    alpha = draw_sprites(wide.expand(3, -1, -1, -1), centres[:, None], torch.zeros(3, 1), half.expand(3, 1), size)
+    middle, extent = sprite_box(alpha[:, 0, 3:])
+    felt = contact(middle, extent, size)
+    assert torch.allclose(felt[:, 3], 1 - frames / CONTACT_PIXELS, atol=0.05)  # bottom: by the square, not the drawing
+    assert torch.equal(felt[:, :3], torch.zeros(3, 3))  # left, right and top are far
+    assert torch.equal(contact(torch.zeros(1, 2), torch.zeros(1, 2), size), torch.zeros(1, 4))  # a sprite gone
 
 
 def train(out, cache_dir, steps):
