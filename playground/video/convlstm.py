@@ -162,9 +162,10 @@ def contact(middle: torch.Tensor, extent: torch.Tensor, size: int) -> torch.Tens
 
     What a bounce turns on: the floor is where the square touches the bottom edge (playground.video.motions).
     """
-    half = extent.amax(1, keepdim=True) / size  # half the square's side, in frame units
+    side = extent.amax(1, keepdim=True)  # the square's side, in pixels
+    half = side / size  # half the square's side, in frame units
     gaps = torch.cat([middle - half + 1, 1 - middle - half], 1)[:, [0, 2, 1, 3]] * size / 2  # in pixels
-    return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (extent.amax(1, keepdim=True) > 0)).float()
+    return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (side > 0)).float()
 
 
 def place(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
