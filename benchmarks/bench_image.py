@@ -98,7 +98,7 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
     scheduler = diffusion.SCHEDULERS[DEFAULTS.scheduler].from_config(pipeline.scheduler.config)
     unet, n = pipeline.unet, DEFAULTS.num_images
     encoding = encode([""] * n + [PROMPT] * n, TextEncoder(pipeline.text_encoder, pipeline.tokenizer))
-    states, mask = encoding.token_states.to(unet.dtype), encoding.attention_mask
+    states, mask, sentence = encoding.token_states.to(unet.dtype), encoding.attention_mask, encoding.sentence.to(unet.dtype)
     shape = (n, unet.config.in_channels, unet.config.sample_size, unet.config.sample_size)
 
     @torch.inference_mode()
@@ -110,7 +110,8 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
             model_input = scheduler.scale_model_input(latents, t)
             doubled = torch.cat([model_input] * 2)
             with autocast(config.DEVICE):  # as the pipeline runs it
-                noise = unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample.float()
+                noise = unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask,
+                             class_labels=sentence).sample.float()
             unconditional, conditional = noise.chunk(2)
             noise = unconditional + DEFAULTS.guidance_scale * (conditional - unconditional)
             latents = scheduler.step(noise, t, latents, generator=generator).prev_sample

@@ -53,7 +53,9 @@ def autoencoder_config(tiny: bool = False) -> dict:
 
 def unet_config(tiny: bool = False) -> dict:
     """The world model's UNet on the autoencoder's 16 x 16 latents: cross-attention at 16 x 16 and 8 x 8, where the
-    objects are, so each word can act at its object's place (tiny: for tests)."""
+    objects are, so each word can act at its object's place; and the prompt's sentence embedding added to the
+    timestep's, so every block knows the whole prompt, as a class label tells a class-conditional model what to
+    draw (tiny: for tests)."""
     widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 192), 32, 4)
     return dict(
         sample_size=16,
@@ -66,6 +68,8 @@ def unet_config(tiny: bool = False) -> dict:
         cross_attention_dim=EMBEDDING_DIM,
         attention_head_dim=heads,
         norm_num_groups=groups,
+        class_embed_type="projection",
+        projection_class_embeddings_input_dim=EMBEDDING_DIM,
     )
 
 
@@ -144,6 +148,7 @@ class TextToImagePipeline(DiffusionPipeline):
             texts = [n for n in negatives for _ in range(num_images_per_prompt)] + texts
         encoding = encode(texts, encoder)
         states, mask = encoding.token_states.to(self.unet.dtype), encoding.attention_mask
+        sentence = encoding.sentence.to(self.unet.dtype)  # read only by a UNet with a class embedding (the world's)
 
         # 3. Prepare the starting noise
         batch = len(prompts) * num_images_per_prompt
@@ -157,7 +162,8 @@ class TextToImagePipeline(DiffusionPipeline):
             model_input = self.scheduler.scale_model_input(latents, t)
             doubled = torch.cat([model_input] * 2) if guided else model_input
             with autocast(device):  # bfloat16 where the hardware computes it
-                output = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask).sample.float()
+                output = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask,
+                                   class_labels=sentence).sample.float()
             if guided:
                 unconditional, conditional = output.chunk(2)
                 output = unconditional + guidance_scale * (conditional - unconditional)

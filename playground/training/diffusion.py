@@ -49,8 +49,22 @@ def export(out: Path, unet: UNet2DConditionModel, vae: AutoencoderKL, scheduler:
     TextToImagePipeline(unet=half, scheduler=scheduler, vae=vae).save_pretrained(out, safe_serialization=True)
 
 
+def load_init(unet: UNet2DConditionModel, folder: Path) -> None:
+    """Load an exported UNet's weights into `unet`. A UNet exported before the sentence embedding was added has no
+    class embedding: its last layer starts at zero, so the model computes what it did and learns to read it."""
+    weights, own = UNet2DConditionModel.from_pretrained(folder).float().state_dict(), unet.state_dict()
+    missing = sorted(own.keys() - weights.keys())
+    different = sorted(k for k in weights if k not in own or weights[k].shape != own[k].shape)
+    if different or any(not key.startswith("class_embedding.") for key in missing):
+        raise ValueError(f"{folder} is not a UNet of this shape: it lacks {missing[:3]} and differs in {different[:3]}")
+    unet.load_state_dict(weights, strict=False)
+    if missing:
+        torch.nn.init.zeros_(unet.class_embedding.linear_2.weight)
+        torch.nn.init.zeros_(unet.class_embedding.linear_2.bias)
+
+
 def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor, mask: torch.Tensor,
-           alphas: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+           sentence: torch.Tensor, alphas: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """DDPM's loss in the v-parameterisation at random timesteps: v = sqrt(a) noise - sqrt(1 - a) clean, each
     timestep weighted by Min-SNR (Hang et al., 2023).
 
@@ -63,20 +77,20 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
     a = alphas[t].view(-1, 1, 1, 1)
     with autocast(clean.device.type):
         predicted = unet(a.sqrt() * clean + (1 - a).sqrt() * noise, t, encoder_hidden_states=states,
-                         encoder_attention_mask=mask).sample
+                         encoder_attention_mask=mask, class_labels=sentence).sample
     errors = (predicted.float() - (a.sqrt() * noise - (1 - a).sqrt() * clean)).pow(2).mean(dim=(1, 2, 3))
     snr = alphas[t] / (1 - alphas[t])
     return (errors * snr.clamp(max=MIN_SNR_GAMMA) / (snr + 1)).mean()
 
 
 def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, step: int) -> Iterator[tuple[torch.Tensor, ...]]:
-    """(clean latents B x 8 x 16 x 16, token states, attention mask) on the device, from `step` on (loop.world_batches;
+    """(clean latents B x 8 x 16 x 16, token states, attention mask, sentence embeddings) on the device, from `step` on (loop.world_batches;
     each step's latents are drawn from a generator seeded by the step too)."""
     for step, (pictures, text) in enumerate(loop.world_batches(world, args.batch_size, args.seed, step), start=step):
         with torch.no_grad():
             posterior = encoded(vae, pictures.to(args.device))
             latents = posterior.sample(torch.Generator().manual_seed(step)) * vae.config.scaling_factor
-        yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device)
+        yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device), text.sentence.to(args.device)
 
 
 def train(args: argparse.Namespace) -> None:
@@ -88,7 +102,7 @@ def train(args: argparse.Namespace) -> None:
     vae = vae.eval().requires_grad_(False).to(args.device)
     unet = UNet2DConditionModel(**unet_config(tiny=args.tiny)).to(args.device)
     if args.init:
-        unet.load_state_dict(UNet2DConditionModel.from_pretrained(args.init / "unet").float().state_dict())
+        load_init(unet, args.init / "unet")
     scheduler = DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="v_prediction",
                               clip_sample=False)  # latents are not bounded to [-1, 1] as pixels are
     ema = loop.EMA(unet, EMA_DECAY)
@@ -100,10 +114,10 @@ def train(args: argparse.Namespace) -> None:
     upcoming = batches(args, world, vae, step)
     unet.train()
     while step < args.steps:
-        clean, states, mask = next(upcoming)
+        clean, states, mask, sentence = next(upcoming)
         for group in optimizer.param_groups:
             group["lr"] = args.lr * min(1.0, (step + 1) / WARMUP_STEPS)
-        loss = v_loss(unet, clean, states, mask, alphas, generator)
+        loss = v_loss(unet, clean, states, mask, sentence, alphas, generator)
         loop.optimizer_step(optimizer, loss, unet)
         step += 1
         ema.update(unet, step)

@@ -125,6 +125,19 @@ def test_negative_prompt_changes_the_pictures_only_with_guidance(ours):
     assert np.array_equal(pixels(unguided), pixels(unguided_negative))
 
 
+def test_the_world_unet_reads_the_prompts_sentence_embedding(ours):
+    from playground.image.text_encoder import encode
+
+    seen = []
+    hook = ours.pipeline.unet.class_embedding.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    try:
+        run(ours, seeds=[0], steps=1, guidance=3.0, prompt="a blue cat")
+    finally:
+        hook.remove()
+    expected = encode(["", "a blue cat"]).sentence
+    assert len(seen) == 1 and torch.allclose(seen[0].float(), expected, atol=1e-2)
+
+
 # A real diffusers Stable Diffusion pipeline, tiny, saved and loaded by path (the generic branch)
 
 

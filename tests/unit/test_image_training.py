@@ -150,6 +150,32 @@ def test_training_from_an_exported_model_starts_from_its_weights(trained, tmp_pa
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_a_unet_exported_before_the_sentence_embedding_continues_from_its_weights_unchanged(tmp_path):
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(0)
+    older = {k: v for k, v in diffusion.unet_config(tiny=True).items() if "class_embed" not in k}
+    UNet2DConditionModel(**older).save_pretrained(tmp_path / "unet")
+    old = UNet2DConditionModel.from_pretrained(tmp_path / "unet").eval()
+    new = UNet2DConditionModel(**diffusion.unet_config(tiny=True)).eval()
+    diffusion_trainer.load_init(new, tmp_path / "unet")
+    latents, states = torch.randn(2, diffusion.LATENT_CHANNELS, 16, 16), torch.randn(2, 5, 384)
+    sentence = torch.nn.functional.normalize(torch.randn(2, 384), dim=-1)
+    with torch.no_grad():
+        before = old(latents, 500, encoder_hidden_states=states).sample
+        after = new(latents, 500, encoder_hidden_states=states, class_labels=sentence).sample
+    assert torch.allclose(before, after, atol=1e-6)
+
+
+def test_a_unet_of_another_shape_is_refused_as_a_start(tmp_path):
+    from diffusers import UNet2DConditionModel
+
+    other = diffusion.unet_config(tiny=True) | {"layers_per_block": 2}
+    UNet2DConditionModel(**other).save_pretrained(tmp_path / "unet")
+    with pytest.raises(ValueError, match="is not a UNet of this shape"):
+        diffusion_trainer.load_init(UNet2DConditionModel(**diffusion.unet_config(tiny=True)), tmp_path / "unet")
+
+
 def test_the_committed_world_checkpoint_loads_as_a_pipeline_of_64_px_pictures():
     folder = config.WORLD_DIFFUSION_CHECKPOINT
     require((folder / "model_index.json").is_file(), "the world diffusion checkpoint is missing")
