@@ -70,7 +70,7 @@ def v_loss(unet: UNet2DConditionModel, clean: torch.Tensor, states: torch.Tensor
     Unlike predicting the noise alone, v stays accurate at high noise, where fast solvers take their first steps and
     where the prompt decides what goes where. Min-SNR (Hang et al., 2023), tried from step 2 200 of the first run,
     weighs a step by min(SNR, 5) / (SNR + 1) in v's terms, which all but silences the noisiest steps (0.006 at
-    t = 950): there the loss stayed where it was while the nearly clean steps' loss fell by half."""
+    t = 950): there the loss stayed where it was while the nearly clean steps' loss fell by 60 %."""
     noise = torch.randn(clean.shape, generator=generator).to(clean.device)
     t = torch.randint(TRAIN_TIMESTEPS, (len(clean),), generator=generator).to(clean.device)
     a = alphas[t].view(-1, 1, 1, 1)
