@@ -98,7 +98,8 @@ def bare_latency(pipeline: diffusion.TextToImagePipeline, runs: int) -> float:
     scheduler = diffusion.SCHEDULERS[DEFAULTS.scheduler].from_config(pipeline.scheduler.config)
     unet, n = pipeline.unet, DEFAULTS.num_images
     encoding = encode([""] * n + [PROMPT] * n, TextEncoder(pipeline.text_encoder, pipeline.tokenizer))
-    states, mask, sentence = encoding.token_states.to(unet.dtype), encoding.attention_mask, encoding.sentence.to(unet.dtype)
+    states, mask = encoding.token_states.to(unet.dtype), encoding.attention_mask
+    sentence = encoding.sentence.to(unet.dtype)
     shape = (n, unet.config.in_channels, unet.config.sample_size, unet.config.sample_size)
 
     @torch.inference_mode()

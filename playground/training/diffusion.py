@@ -11,10 +11,10 @@ cross-attention at 16 x 16 and 8 x 8 cells, so each word can act where its objec
 star" binds each colour to its own object). The pictures go through the frozen autoencoder
 (playground.training.autoencoder) to 16 x 16 x 8 latents, which the UNet learns to denoise (latent diffusion, see
 playground.image.diffusion). The objective is DDPM's in the v-parameterisation on a cosine schedule, every
-timestep weighted alike (v_loss). The weights of an exponential moving average are exported, with the autoencoder, as the pipeline
-folder that TextToImagePipeline.from_pretrained loads. A run resumes from DIR/checkpoint; on a machine without it, --init
-continues from a pipeline this trainer exported, with a fresh optimizer. The autoencoder is the committed
-checkpoints/world-autoencoder unless --autoencoder names another.
+timestep weighted alike (v_loss). The weights of an exponential moving average are exported, with the autoencoder,
+as the pipeline folder that TextToImagePipeline.from_pretrained loads. A run resumes from DIR/checkpoint; on a
+machine without it, --init continues from a pipeline this trainer exported, with a fresh optimizer. The autoencoder
+is the committed checkpoints/world-autoencoder unless --autoencoder names another.
 """
 
 import argparse
@@ -90,7 +90,8 @@ def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, s
         with torch.no_grad():
             pictures = pictures.to(args.device) / 2 + 0.5  # world_batches gives [-1, 1], encoded reads [0, 1]
             latents = encoded(vae, pictures).mean * vae.config.scaling_factor
-        yield latents, text.token_states.to(args.device), text.attention_mask.to(args.device), text.sentence.to(args.device)
+        yield (latents, text.token_states.to(args.device), text.attention_mask.to(args.device),
+               text.sentence.to(args.device))
 
 
 def train(args: argparse.Namespace) -> None:

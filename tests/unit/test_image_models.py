@@ -129,7 +129,8 @@ def test_the_world_unet_reads_the_prompts_sentence_embedding(ours):
     from playground.image.text_encoder import encode
 
     seen = []
-    hook = ours.pipeline.unet.class_embedding.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    embedding = ours.pipeline.unet.class_embedding
+    hook = embedding.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
     try:
         run(ours, seeds=[0], steps=1, guidance=3.0, prompt="a blue cat")
     finally:
