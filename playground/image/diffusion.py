@@ -34,6 +34,7 @@ from transformers import BertModel, PreTrainedTokenizerBase
 
 from playground import config, registry
 from playground.hub import first_line, hub_source
+from playground.image import world
 from playground.image.text_encoder import EMBEDDING_DIM, TextEncoder, encode, load_text_encoder
 from playground.precision import autocast
 from playground.validation import check_offered_model
@@ -41,13 +42,16 @@ from playground.validation import check_offered_model
 TRAIN_TIMESTEPS = 1000
 BETA_SCHEDULE = "squaredcos_cap_v2"  # the cosine schedule: better than linear for small images
 LATENT_CHANNELS = 8  # the world model's autoencoder: a 64 px picture is 16 x 16 latents of 8 channels
+HALVINGS = 2  # the world model's autoencoder halves a picture's side this many times
+LATENT_SIZE = world.SIZE // 2 ** HALVINGS  # the side of the latents the world model's UNet denoises
 
 
 def autoencoder_config(tiny: bool = False) -> dict:
     """The world model's autoencoder, a diffusers AutoencoderKL: two halvings, 64 px pictures to 16 x 16 x 8 latents
     (6 times fewer values), so the UNet works on 16 x 16 positions (tiny: for tests)."""
-    return dict(in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS, sample_size=64, layers_per_block=1,
-                down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+    return dict(in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS, sample_size=world.SIZE,
+                layers_per_block=1, down_block_types=("DownEncoderBlock2D",) * (HALVINGS + 1),
+                up_block_types=("UpDecoderBlock2D",) * (HALVINGS + 1),
                 block_out_channels=(8, 8, 16) if tiny else (32, 64, 128), norm_num_groups=8 if tiny else 16)
 
 
@@ -58,7 +62,7 @@ def unet_config(tiny: bool = False) -> dict:
     draw (tiny: for tests)."""
     widths, groups, heads = ((16, 32, 32), 8, 2) if tiny else ((64, 128, 192), 32, 4)
     return dict(
-        sample_size=16,
+        sample_size=LATENT_SIZE,
         in_channels=LATENT_CHANNELS,
         out_channels=LATENT_CHANNELS,
         block_out_channels=widths,

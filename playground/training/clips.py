@@ -36,6 +36,9 @@ HALF_SIZE = (0.35, 0.6)  # range of a sprite's half side at frame 0, in normalis
 CENTRE_RANGE = 0.45  # frame-0 centres are drawn in [-CENTRE_RANGE, CENTRE_RANGE] on each axis
 IMAGE_BACKGROUND_SHARE = 0.2  # clips on the image models' light grey, the start frames the app makes most
 PLAIN_BACKGROUND_SHARE = 0.3  # then plain random colours; the rest are linear gradients
+PICTURE_OBJECT = (0.7, 1.0)  # a picture start's object's side over the picture's (the diffusion model's: 0.88-0.97)
+PICTURE_TINT = 6 / 255  # the most a picture start's background differs from the light grey, per channel
+PICTURE_GRAIN = 6 / 255  # the spread of a picture start's grain (generated pictures' edges: 3 to 14 levels of 255)
 
 
 def load_sprites(split: str, cache_dir: Path = config.CACHE_DIR) -> torch.Tensor:
@@ -133,17 +136,49 @@ def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, 
     centre = (torch.rand(batch, 2, generator=generator) * 2 - 1) * CENTRE_RANGE
     low, high = HALF_SIZE
     half = low + (high - low) * torch.rand(batch, generator=generator)
+    motions = _motions(batch, generator, motion)
+    return moving(chosen, motions, centre, half, backgrounds(batch, size, generator), num_frames)
+
+
+def picture_start_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
+                        motion: str | None = None) -> ClipBatch:
+    """Clips that start as the Video tab's start frame from a generated picture does (video.start_frame): the
+    picture, an opaque square half the frame's side, in the middle of a frame of its background colour. Its object is
+    an emoji shrunk in the middle of the image models' light grey, grained as a generated picture is; the square is
+    the sprite, as evaluate_video scores such starts."""
+    chosen = sprites[torch.randint(len(sprites), (batch,), generator=generator)]
+    low, high = PICTURE_OBJECT
+    scale = low + (high - low) * torch.rand(batch, generator=generator)
+    zoom = torch.zeros(batch, 2, 3)
+    zoom[:, 0, 0] = zoom[:, 1, 1] = 1 / scale
+    grid = F.affine_grid(zoom, list(chosen.shape), align_corners=False)
+    shrunk = F.grid_sample(chosen, grid, align_corners=False)
+    tint = (torch.rand(batch, 3, 1, 1, generator=generator) * 2 - 1) * PICTURE_TINT
+    fill = torch.full_like(tint, BACKGROUND[0] / 255) + tint
+    grain = torch.randn(shrunk[:, :3].shape, generator=generator) * PICTURE_GRAIN
+    square = torch.cat([(shrunk[:, :3] + fill * (1 - shrunk[:, 3:]) + grain).clamp(0, 1), torch.ones_like(grain[:, :1])], 1)
+    motions = _motions(batch, generator, motion)
+    return moving(square, motions, torch.zeros(batch, 2), torch.full((batch,), 0.5), fill.expand(-1, -1, size, size),
+                  num_frames)
+
+
+def _motions(batch: int, generator: torch.Generator, motion: str | None) -> torch.Tensor:
     if motion is None:
-        motions = torch.randint(len(MOTIONS), (batch,), generator=generator)
-    else:
-        motions = torch.full((batch,), MOTIONS.index(motion))
+        return torch.randint(len(MOTIONS), (batch,), generator=generator)
+    return torch.full((batch,), MOTIONS.index(motion))
+
+
+def moving(sprites: torch.Tensor, motions: torch.Tensor, centre: torch.Tensor, half: torch.Tensor,
+           background: torch.Tensor, num_frames: int) -> ClipBatch:
+    """Clips of the sprites (B x 4 x H x W) following their motions (B, index into MOTIONS) from their frame-0 centres
+    (B x 2) and halves (B) over the backgrounds (B x 3 x S x S)."""
+    batch = len(sprites)
     centres, angles, halves = torch.zeros(batch, num_frames, 2), torch.zeros(batch, num_frames), torch.zeros(batch, num_frames)
     for index, name in enumerate(MOTIONS):
         rows = motions == index
         if rows.any():
             centres[rows], angles[rows], halves[rows] = poses(name, centre[rows], half[rows], num_frames)
-    background = backgrounds(batch, size, generator)
-    drawn = draw_sprites(chosen, centres, angles, halves, size)
+    drawn = draw_sprites(sprites, centres, angles, halves, background.shape[-1])
     return ClipBatch(compose(drawn, background), motions, centres, angles, halves, drawn[:, :, 3:], background)
 
 

@@ -2,7 +2,8 @@
 
     python -m playground.training.video --out DIR [--steps 3000 --batch-size 16 --frames 33 --threads 1] [--init FOLDER]
 
-Each batch is a fresh set of clips. The model takes the first frame apart (sprite, background, pivot)
+Each batch is a fresh set of clips; PICTURE_SHARE of them start as the app's start frames from a generated
+picture do (clips.picture_start_clips: the whole picture, a square half the frame's side, is the sprite). The model takes the first frame apart (sprite, background, pivot)
 and rolls out the rest of the clip on its own, each made frame being its next input, exactly as in
 the app. The loss, back-propagated through the whole rollout, has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
@@ -32,7 +33,7 @@ from safetensors.torch import load_file
 from playground import config
 from playground.precision import autocast
 from playground.training import loop
-from playground.training.clips import ClipBatch, load_sprites, random_clips
+from playground.training.clips import ClipBatch, load_sprites, picture_start_clips, random_clips
 from playground.video.convlstm import Sequencer, SequencerConfig, rollout, save_sequencer
 from playground.video.motions import MOTIONS
 from playground.weights import WEIGHTS_FILE, read_config
@@ -43,7 +44,8 @@ FIRST_FRAMES = 9  # clip length at the start of the curriculum
 PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1)
 TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instead of the model's own
 FRESH_LR_FACTOR = 30  # with --init: the learning rate of the parts the exported model lacked, over the rest's
-FOCUS_SHARE = 0.5  # with --focus: the share of every batch's clips that have the motion named
+FOCUS_SHARE = 0.5  # with --focus: the share of the clips other than picture starts that have the motion named
+PICTURE_SHARE = 0.25  # clips that start from a picture, as the app's start frames from a prompt do
 TURN_WEIGHT = 2.0  # per pixel of change of speed: a bounce's steps at the floor weigh 5 to 10 times its others
 
 
@@ -105,13 +107,15 @@ def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> 
 
 def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
                    focus: str | None) -> ClipBatch:
-    """A batch of random clips; with focus, FOCUS_SHARE of them have that motion (to go on training a model
-    whose one motion lags behind the others, without forgetting them)."""
-    if focus is None:
-        return random_clips(sprites, batch, num_frames, size, generator)
-    focused = round(batch * FOCUS_SHARE)
-    parts = [random_clips(sprites, batch - focused, num_frames, size, generator),
-             random_clips(sprites, focused, num_frames, size, generator, focus)]
+    """A batch of random clips, PICTURE_SHARE of them starting as the app's start frames from a generated picture
+    do; with focus, those and FOCUS_SHARE of the others have that motion (to go on training a model whose one motion
+    lags behind the others, without forgetting them)."""
+    pictures = round(batch * PICTURE_SHARE)
+    focused = round((batch - pictures) * FOCUS_SHARE) if focus else 0
+    parts = [random_clips(sprites, batch - pictures - focused, num_frames, size, generator),
+             picture_start_clips(sprites, pictures, num_frames, size, generator, focus)]
+    if focused:
+        parts.append(random_clips(sprites, focused, num_frames, size, generator, focus))
     return ClipBatch(*(torch.cat(fields) for fields in zip(*(vars(part).values() for part in parts), strict=True)))
 
 
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the curriculum reaches --frames half-way and the learning rate decays over the second half")
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
     parser.add_argument("--init", type=Path, help="an exported model folder to start from (weights only)")
-    parser.add_argument("--focus", choices=MOTIONS, help=f"a motion that makes {FOCUS_SHARE:.0%} of every batch")
+    parser.add_argument("--focus", choices=MOTIONS, help=f"a motion that the picture starts and {FOCUS_SHARE:.0%} of the other clips of every batch have")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
     args = parser.parse_args(argv)

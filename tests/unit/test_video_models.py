@@ -14,7 +14,18 @@ from safetensors.torch import load_file, save_file
 
 from playground.training import loop
 from playground.training import video as video_trainer
-from playground.training.clips import SPRITE_SIZE, backgrounds, centred, compose, draw_sprites, load_sprites, random_clips
+from playground import config
+from playground.training.clips import (
+    SPRITE_SIZE,
+    backgrounds,
+    centred,
+    compose,
+    draw_sprites,
+    load_sprites,
+    picture_start_clips,
+    random_clips,
+)
+from playground.video import frame_tensor, start_frame
 from playground.video.convlstm import (
     CONTACT_PIXELS,
     Layers,
@@ -115,11 +126,25 @@ def test_backgrounds_are_varied_and_clips_are_reproducible(cache_dir):
     assert spinning.motions.tolist() == [MOTIONS.index("spin")] * 2
 
 
+def test_picture_start_clips_begin_as_the_video_tab_begins_from_that_picture_and_move_its_square(cache_dir):
+    size, count = config.VIDEO_SIZE, 3
+    clips = picture_start_clips(load_sprites("train", cache_dir), count, 4, size, torch.Generator().manual_seed(2), "bounce")
+    side = size // 2
+    middle = slice((size - side) // 2, (size + side) // 2)
+    for frame in clips.frames[:, 0]:
+        picture = Image.fromarray(frame[:, middle, middle].mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
+        assert (frame_tensor(start_frame(picture)) - frame).abs().amax() <= 3 / 255
+    assert clips.alpha[:, 0, 0, middle, middle].min() > 0.99 and clips.alpha[:, 0].sum() == pytest.approx(count * side ** 2)
+    centres, _, _ = poses("bounce", torch.zeros(count, 2), torch.full((count,), 0.5), 4)
+    assert torch.allclose(clips.centres, centres) and clips.motions.tolist() == [MOTIONS.index("bounce")] * count
+
+
 def test_a_focused_training_batch_gives_its_share_to_the_motion_and_keeps_every_field_aligned(cache_dir):
     sprites = load_sprites("train", cache_dir)
     batch = video_trainer.training_clips(sprites, 16, 5, SIZE, torch.Generator().manual_seed(1), "bounce")
     focused = batch.motions == MOTIONS.index("bounce")
-    assert focused.sum() >= round(16 * video_trainer.FOCUS_SHARE) and not focused.all()
+    pictures = round(16 * video_trainer.PICTURE_SHARE)
+    assert focused.sum() >= pictures + round((16 - pictures) * video_trainer.FOCUS_SHARE) and not focused.all()
     assert all(len(field) == 16 for field in vars(batch).values())
     centres, _, _ = poses("bounce", batch.centres[focused, 0], batch.halves[focused, 0], 5)
     assert torch.allclose(batch.centres[focused], centres)  # each clip's poses stayed with its motion
