@@ -156,7 +156,8 @@ def picture_start_clips(sprites: torch.Tensor, batch: int, num_frames: int, size
     tint = (torch.rand(batch, 3, 1, 1, generator=generator) * 2 - 1) * PICTURE_TINT
     fill = torch.full_like(tint, BACKGROUND[0] / 255) + tint
     grain = torch.randn(shrunk[:, :3].shape, generator=generator) * PICTURE_GRAIN
-    square = torch.cat([(shrunk[:, :3] + fill * (1 - shrunk[:, 3:]) + grain).clamp(0, 1), torch.ones_like(grain[:, :1])], 1)
+    picture = (shrunk[:, :3] + fill * (1 - shrunk[:, 3:]) + grain).clamp(0, 1)
+    square = torch.cat([picture, torch.ones_like(picture[:, :1])], 1)
     motions = _motions(batch, generator, motion)
     return moving(square, motions, torch.zeros(batch, 2), torch.full((batch,), 0.5), fill.expand(-1, -1, size, size),
                   num_frames)
@@ -173,7 +174,8 @@ def moving(sprites: torch.Tensor, motions: torch.Tensor, centre: torch.Tensor, h
     """Clips of the sprites (B x 4 x H x W) following their motions (B, index into MOTIONS) from their frame-0 centres
     (B x 2) and halves (B) over the backgrounds (B x 3 x S x S)."""
     batch = len(sprites)
-    centres, angles, halves = torch.zeros(batch, num_frames, 2), torch.zeros(batch, num_frames), torch.zeros(batch, num_frames)
+    centres = torch.zeros(batch, num_frames, 2)
+    angles, halves = torch.zeros(batch, num_frames), torch.zeros(batch, num_frames)
     for index, name in enumerate(MOTIONS):
         rows = motions == index
         if rows.any():

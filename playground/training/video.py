@@ -3,9 +3,9 @@
     python -m playground.training.video --out DIR [--steps 3000 --batch-size 16 --frames 33 --threads 1] [--init FOLDER]
 
 Each batch is a fresh set of clips; PICTURE_SHARE of them start as the app's start frames from a generated
-picture do (clips.picture_start_clips: the whole picture, a square half the frame's side, is the sprite). The model takes the first frame apart (sprite, background, pivot)
-and rolls out the rest of the clip on its own, each made frame being its next input, exactly as in
-the app. The loss, back-propagated through the whole rollout, has four parts:
+picture do (clips.picture_start_clips: the whole picture, a square half the frame's side, is the sprite). The
+model takes the first frame apart (sprite, background, pivot) and rolls out the rest of the clip on its own, each
+made frame being its next input, exactly as in the app. The loss, back-propagated through the whole rollout, has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge), each frame weighted more where the true
@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the curriculum reaches --frames half-way and the learning rate decays over the second half")
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
     parser.add_argument("--init", type=Path, help="an exported model folder to start from (weights only)")
-    parser.add_argument("--focus", choices=MOTIONS, help=f"a motion that the picture starts and {FOCUS_SHARE:.0%} of the other clips of every batch have")
+    parser.add_argument("--focus", choices=MOTIONS,
+                        help=f"a motion that the picture starts and {FOCUS_SHARE:.0%} of the other clips of a batch have")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
     args = parser.parse_args(argv)
