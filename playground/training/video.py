@@ -112,8 +112,9 @@ def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int
     lags behind the others, without forgetting them)."""
     pictures = round(batch * PICTURE_SHARE)
     focused = round((batch - pictures) * FOCUS_SHARE) if focus else 0
-    parts = [random_clips(sprites, batch - pictures - focused, num_frames, size, generator),
-             picture_start_clips(sprites, pictures, num_frames, size, generator, focus)]
+    parts = [random_clips(sprites, batch - pictures - focused, num_frames, size, generator)]
+    if pictures:
+        parts.append(picture_start_clips(sprites, pictures, num_frames, size, generator, focus))
     if focused:
         parts.append(random_clips(sprites, focused, num_frames, size, generator, focus))
     return ClipBatch(*(torch.cat(fields) for fields in zip(*(vars(part).values() for part in parts), strict=True)))

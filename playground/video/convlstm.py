@@ -290,26 +290,26 @@ class Sequencer(nn.Module):
         where the sprite is (its mean and largest value there), so the memory that moves the sprite is kept
         with it; the first cell's gates read the coverage of each place, and the cell and the head read the
         sprite's box (sprite_box of the coverage), the head also its contact with the frame edges (contact).
-        last_move (B x 4) is the move that
-        made this frame (zeros for the start frame): like a writer reading the last word, the LSTM reads the
-        frame it made and the move it made.
+        last_move (B x 4) is the move that made this frame (zeros for the start frame): like a writer reading the
+        last word, the LSTM reads the frame it made and the move it made.
         """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
         middle, extent = sprite_box(coverage)
         box = torch.cat([middle, extent / coverage.shape[-1]], 1)  # in frame units and frame sides; zeros once gone
         wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, box], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
-        cells = F.adaptive_avg_pool2d(coverage, x.shape[-2:])  # how much of each place the sprite covers
-        places = [self.read_place(cells)] + [None] * (len(self.cells) - 1)  # the first cell reads where the sprite is
+        covered = F.adaptive_avg_pool2d(coverage, x.shape[-2:])  # how much of each place the sprite covers
+        places = [self.read_place(covered)] + [None] * (len(self.cells) - 1)  # the first cell reads where the sprite is
         new_state, gates = [], []
         for cell, (h, c), added in zip(self.cells, state, places, strict=True):
             h, c, cell_gates = cell(x, h, c, added)
             new_state.append((h, c))
             gates.append(cell_gates)
             x = h
-        cells = torch.where(cells.flatten(1).amax(1)[:, None, None, None] > SPRITE_CELL, cells, torch.ones_like(cells))
-        inside = cells > SPRITE_CELL  # the cells the sprite covers; all of them once it has left the frame
-        summary = torch.cat([(x * cells).sum((2, 3)) / cells.sum((2, 3)),
+        weights = torch.where(covered.flatten(1).amax(1)[:, None, None, None] > SPRITE_CELL, covered,
+                              torch.ones_like(covered))  # where the sprite is; everywhere once it has left the frame
+        inside = weights > SPRITE_CELL
+        summary = torch.cat([(x * weights).sum((2, 3)) / weights.sum((2, 3)),
                              x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
         head = self.step_head[0](summary.float()) + self.read_contact(contact(middle, extent, coverage.shape[-1]))
         move = self.step_head[2](self.step_head[1](head)) * self.pose_scale
