@@ -12,9 +12,9 @@ from conftest import fake_packages
 from PIL import Image, ImageDraw
 from safetensors.torch import load_file, save_file
 
+from playground import config
 from playground.training import loop
 from playground.training import video as video_trainer
-from playground import config
 from playground.training.clips import (
     SPRITE_SIZE,
     backgrounds,
