@@ -36,7 +36,7 @@ HALF_SIZE = (0.35, 0.6)  # range of a sprite's half side at frame 0, in normalis
 CENTRE_RANGE = 0.45  # frame-0 centres are drawn in [-CENTRE_RANGE, CENTRE_RANGE] on each axis
 IMAGE_BACKGROUND_SHARE = 0.2  # clips on the image models' light grey, the start frames the app makes most
 PLAIN_BACKGROUND_SHARE = 0.3  # then plain random colours; the rest are linear gradients
-PICTURE_OBJECT = (0.7, 1.0)  # a picture start's object's side over the picture's (the diffusion model's: 0.88-0.97)
+PICTURE_OBJECT = (0.85, 0.95)  # a picture start's object's side over the picture's (the diffusion model's: 0.88-0.97)
 PICTURE_TINT = 6 / 255  # the most a picture start's background differs from the light grey, per channel
 PICTURE_GRAIN = 6 / 255  # the spread of a picture start's grain (generated pictures' edges: 3 to 14 levels of 255)
 
@@ -144,8 +144,9 @@ def picture_start_clips(sprites: torch.Tensor, batch: int, num_frames: int, size
                         motion: str | None = None) -> ClipBatch:
     """Clips that start as the Video tab's start frame from a generated picture does (video.start_frame): the
     picture, an opaque square half the frame's side, in the middle of a frame of its background colour. Its object is
-    an emoji shrunk in the middle of the image models' light grey, grained as a generated picture is; the square is
-    the sprite, as evaluate_video scores such starts."""
+    an emoji shrunk in the middle of the image models' light grey, grained as a generated picture is. The square's
+    pose is the sprite's, as evaluate_video scores such starts; the coverage (alpha: what the matte and the expected
+    sprite learn) is the object's, what a user sees move."""
     chosen = sprites[torch.randint(len(sprites), (batch,), generator=generator)]
     low, high = PICTURE_OBJECT
     scale = low + (high - low) * torch.rand(batch, generator=generator)
@@ -159,8 +160,10 @@ def picture_start_clips(sprites: torch.Tensor, batch: int, num_frames: int, size
     picture = (shrunk[:, :3] + fill * (1 - shrunk[:, 3:]) + grain).clamp(0, 1)
     square = torch.cat([picture, torch.ones_like(picture[:, :1])], 1)
     motions = _motions(batch, generator, motion)
-    return moving(square, motions, torch.zeros(batch, 2), torch.full((batch,), 0.5), fill.expand(-1, -1, size, size),
-                  num_frames)
+    clips = moving(square, motions, torch.zeros(batch, 2), torch.full((batch,), 0.5), fill.expand(-1, -1, size, size),
+                   num_frames)
+    clips.alpha = draw_sprites(shrunk, clips.centres, clips.angles, clips.halves, size)[:, :, 3:]
+    return clips
 
 
 def _motions(batch: int, generator: torch.Generator, motion: str | None) -> torch.Tensor:
