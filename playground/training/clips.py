@@ -101,7 +101,8 @@ def backgrounds(batch: int, size: int, generator: torch.Generator) -> torch.Tens
 
 def draw_sprites(sprites: torch.Tensor, centres: torch.Tensor, angles: torch.Tensor, halves: torch.Tensor,
                  size: int) -> torch.Tensor:
-    """B x T x 4 x size x size: each sprite (premultiplied RGBA) at its T poses on a transparent frame."""
+    """B x T x C x size x size: each sprite (premultiplied RGBA, or any channels of it: C) at its T poses on a
+    transparent frame."""
     batch, frames = angles.shape
     cos, sin = torch.cos(angles), torch.sin(angles)
     # frame point p -> sprite point q = R(-angle) (p - centre) / half, the sprite filling [-1, 1]
@@ -109,8 +110,8 @@ def draw_sprites(sprites: torch.Tensor, centres: torch.Tensor, angles: torch.Ten
     b = -(a @ centres[..., None])
     theta = torch.cat([a, b], -1).reshape(batch * frames, 2, 3)
     grid = F.affine_grid(theta, [batch * frames, 4, 2 * size, 2 * size], align_corners=False)
-    source = sprites[:, None].expand(-1, frames, -1, -1, -1).reshape(batch * frames, 4, *sprites.shape[-2:])
-    return F.avg_pool2d(F.grid_sample(source, grid, align_corners=False), 2).reshape(batch, frames, 4, size, size)
+    source = sprites[:, None].expand(-1, frames, -1, -1, -1).flatten(0, 1)
+    return F.avg_pool2d(F.grid_sample(source, grid, align_corners=False), 2).unflatten(0, (batch, frames))
 
 
 def compose(drawn: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
@@ -150,10 +151,8 @@ def picture_start_clips(sprites: torch.Tensor, batch: int, num_frames: int, size
     chosen = sprites[torch.randint(len(sprites), (batch,), generator=generator)]
     low, high = PICTURE_OBJECT
     scale = low + (high - low) * torch.rand(batch, generator=generator)
-    zoom = torch.zeros(batch, 2, 3)
-    zoom[:, 0, 0] = zoom[:, 1, 1] = 1 / scale
-    grid = F.affine_grid(zoom, list(chosen.shape), align_corners=False)
-    shrunk = F.grid_sample(chosen, grid, align_corners=False)
+    middle, upright = torch.zeros(batch, 1, 2), torch.zeros(batch, 1)
+    shrunk = draw_sprites(chosen, middle, upright, scale[:, None], chosen.shape[-1])[:, 0]  # the object in the picture
     tint = (torch.rand(batch, 3, 1, 1, generator=generator) * 2 - 1) * PICTURE_TINT
     fill = torch.full_like(tint, BACKGROUND[0] / 255) + tint
     grain = torch.randn(shrunk[:, :3].shape, generator=generator) * PICTURE_GRAIN
@@ -162,7 +161,7 @@ def picture_start_clips(sprites: torch.Tensor, batch: int, num_frames: int, size
     motions = _motions(batch, generator, motion)
     clips = moving(square, motions, torch.zeros(batch, 2), torch.full((batch,), 0.5), fill.expand(-1, -1, size, size),
                    num_frames)
-    clips.alpha = draw_sprites(shrunk, clips.centres, clips.angles, clips.halves, size)[:, :, 3:]
+    clips.alpha = draw_sprites(shrunk[:, 3:], clips.centres, clips.angles, clips.halves, size)
     return clips
 
 

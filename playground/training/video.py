@@ -3,10 +3,10 @@
     python -m playground.training.video --out DIR [--steps 3000 --batch-size 16 --frames 33 --threads 1] [--init FOLDER]
 
 Each batch is a fresh set of clips; PICTURE_SHARE of them start as the app's start frames from a generated
-picture do (clips.picture_start_clips: the whole picture, a square half the frame's side, is the sprite). The
-model takes the first frame apart (sprite, background, pivot) and rolls out the rest of the clip on its own, each
-made frame being its next input, exactly as in the app. The loss, back-propagated through the whole rollout, has
-four parts:
+picture do (clips.picture_start_clips: the picture, a square half the frame's side, moves; its object is what
+the matte learns). The model takes the first frame apart (sprite, background, pivot) and rolls out the rest of
+the clip on its own, each made frame being its next input, exactly as in the app. The loss, back-propagated
+through the whole rollout, has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge), each frame weighted more where the true
