@@ -86,7 +86,7 @@ def batches(args: argparse.Namespace, world: WorldSprites, vae: AutoencoderKL, s
 
     The latents are the means of the autoencoder's posterior, not samples of it: its spread (about 0.56 against the
     means' 0.82) is noise the decoder ignores, which the UNet could only learn to imitate."""
-    for pictures, text in loop.world_batches(world, args.batch_size, args.seed, step):
+    for pictures, text in loop.world_batches(world, args.batch_size, args.seed, step, args.workers):
         with torch.no_grad():
             pictures = pictures.to(args.device) / 2 + 0.5  # world_batches gives [-1, 1], encoded reads [0, 1]
             latents = encoded(vae, pictures).mean * vae.config.scaling_factor

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     step = loop.load_checkpoint(args.out, modules, {"opt_g": opt_g, "opt_d": opt_d}, rng)
     loop.announce("generator", generator, f"{len(world.sprites)} sprites", step)
     progress = loop.Progress()
-    upcoming = loop.world_batches(world, args.batch_size, args.seed, step)
+    upcoming = loop.world_batches(world, args.batch_size, args.seed, step, args.workers)
     while step < args.steps:
         pictures, encoding = next(upcoming)
         real, sentence = pictures.to(args.device), encoding.sentence.to(args.device)

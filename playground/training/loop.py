@@ -31,6 +31,8 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes that draw the training scenes (0: the training process draws them)")
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tiny", action="store_true", help="a tiny model, for tests of the training code")
@@ -46,16 +48,34 @@ def seeded(args: argparse.Namespace) -> torch.Generator:
     return torch.Generator().manual_seed(args.seed)
 
 
-def world_batches(world: WorldSprites, batch_size: int, seed: int,
-                  step: int) -> Iterator[tuple[torch.Tensor, TextEncoding]]:
+class _Scenes(torch.utils.data.IterableDataset):
+    """The captioned scenes of steps `step`, `step + 1`, ...; with several workers, worker i draws every workers-th
+    step from step + i, which DataLoader hands out in turn: the same batches in the same order."""
+
+    def __init__(self, world: WorldSprites, batch_size: int, seed: int, step: int):
+        self.world, self.batch_size, self.seed, self.step = world, batch_size, seed, step
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, list[str]]]:
+        worker = torch.utils.data.get_worker_info()
+        step, stride = (self.step + worker.id, worker.num_workers) if worker else (self.step, 1)
+        while True:
+            yield captioned_batch(random.Random(f"{self.seed}/{step}"), self.world, self.batch_size)
+            step += stride
+
+
+def world_batches(world: WorldSprites, batch_size: int, seed: int, step: int,
+                  workers: int = 0) -> Iterator[tuple[torch.Tensor, TextEncoding]]:
     """What the image models train on, from `step` on: fresh training scenes of the world (B x 3 x 64 x 64 in
     [-1, 1], scenes.captioned_batch) and their encoded captions. Each step's scenes come from a generator seeded by
-    the step, so a resumed run draws what it would have drawn unstopped."""
-    while True:
-        pictures, captions = captioned_batch(random.Random(f"{seed}/{step}"), world, batch_size)
+    the step, so a resumed run draws what it would have drawn unstopped, with any number of `workers` (processes
+    that draw the scenes while the model trains: on a GPU, drawing is what it would wait for)."""
+    scenes = _Scenes(world, batch_size, seed, step)
+    if workers:
+        scenes = torch.utils.data.DataLoader(scenes, batch_size=None, num_workers=workers, prefetch_factor=4,
+                                             worker_init_fn=lambda _: torch.set_num_threads(1))
+    for pictures, captions in scenes:
         text = encode(captions)  # inference tensors, which autograd refuses to save: the trainers get copies
         yield pictures, replace(text, token_states=text.token_states.clone(), sentence=text.sentence.clone())
-        step += 1
 
 
 def announce(name: str, model: torch.nn.Module, data: str, step: int) -> None:

@@ -122,7 +122,8 @@ def fit_plane(frame: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     batch, _, size, _ = frame.shape
     design = torch.cat([torch.ones_like(frame[:, :1]), coordinates(frame)], 1).flatten(2)  # B x 3 x P
     w = weights.flatten(2) + 1e-4
-    normal = (design * w) @ design.transpose(1, 2) + 1e-4 * torch.eye(3, dtype=frame.dtype)  # B x 3 x 3
+    ridge = 1e-4 * torch.eye(3, dtype=frame.dtype, device=frame.device)
+    normal = (design * w) @ design.transpose(1, 2) + ridge  # B x 3 x 3
     right = (design * w) @ frame.flatten(2).transpose(1, 2)  # B x 3 x 3 (terms x colours)
     coefficients = torch.linalg.solve(normal, right)
     return (coefficients.transpose(1, 2) @ design).reshape(batch, 3, size, size)
@@ -339,7 +340,7 @@ def objects(alpha: torch.Tensor, min_pixels: int) -> list[torch.Tensor]:
     settle) of at least min_pixels pixels, widened by a pixel to keep its soft edge.
     """
     solid = (alpha[0, 0] > 0.5).float()
-    labels = torch.arange(1, solid.numel() + 1, dtype=torch.float32).reshape(solid.shape) * solid
+    labels = torch.arange(1, solid.numel() + 1, dtype=torch.float32, device=alpha.device).reshape(solid.shape) * solid
     while True:
         spread = F.max_pool2d(labels[None, None], 3, 1, 1)[0, 0] * solid
         if torch.equal(spread, labels):

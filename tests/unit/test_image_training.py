@@ -198,12 +198,21 @@ def test_the_latents_the_diffusion_model_learns_decode_to_the_scenes_they_were_d
     require((folder / "config.json").is_file(), "the world autoencoder checkpoint is missing")
     world = load_world_sprites(TRAINING_STYLES)
     vae = AutoencoderKL.from_pretrained(folder).eval()
-    args = argparse.Namespace(batch_size=4, seed=0, device="cpu")
+    args = argparse.Namespace(batch_size=4, seed=0, device="cpu", workers=0)
     latents = next(diffusion_trainer.batches(args, world, vae, 7))[0]
     pictures = next(loop.world_batches(world, 4, 0, 7))[0] / 2 + 0.5
     with torch.no_grad():
         decoded = vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5
     assert (decoded.clamp(0, 1) - pictures).abs().mean() < ROUND_TRIP_ERROR
+
+
+def test_scenes_drawn_by_worker_processes_are_the_batches_the_training_process_draws_in_the_same_order():
+    world = load_world_sprites(TRAINING_STYLES)
+    alone, shared = loop.world_batches(world, 3, 0, 5), loop.world_batches(world, 3, 0, 5, workers=2)
+    for _ in range(3):
+        (pictures, text), (drawn, drawn_text) = next(alone), next(shared)
+        assert torch.equal(pictures, drawn)
+        assert torch.equal(text.token_states, drawn_text.token_states)
 
 
 def test_the_committed_world_autoencoder_keeps_most_of_what_the_judge_checks_in_real_scenes():
