@@ -63,6 +63,11 @@ class _Scenes(torch.utils.data.IterableDataset):
             step += stride
 
 
+def _one_thread(worker: int) -> None:
+    """A scene worker computes on one thread: the workers share the cores with each other and with training."""
+    torch.set_num_threads(1)
+
+
 def world_batches(world: WorldSprites, batch_size: int, seed: int, step: int,
                   workers: int = 0) -> Iterator[tuple[torch.Tensor, TextEncoding]]:
     """What the image models train on, from `step` on: fresh training scenes of the world (B x 3 x 64 x 64 in
@@ -72,7 +77,7 @@ def world_batches(world: WorldSprites, batch_size: int, seed: int, step: int,
     scenes = _Scenes(world, batch_size, seed, step)
     if workers:
         scenes = torch.utils.data.DataLoader(scenes, batch_size=None, num_workers=workers, prefetch_factor=4,
-                                             worker_init_fn=lambda _: torch.set_num_threads(1))
+                                             worker_init_fn=_one_thread)
     for pictures, captions in scenes:
         text = encode(captions)  # inference tensors, which autograd refuses to save: the trainers get copies
         yield pictures, replace(text, token_states=text.token_states.clone(), sentence=text.sentence.clone())
