@@ -45,7 +45,7 @@ FIRST_FRAMES = 9  # clip length at the start of the curriculum
 PIXELS_PER_UNIT = 32  # half a 64-pixel frame: poses are in frame units (-1 to 1)
 TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instead of the model's own
 FRESH_LR_FACTOR = 30  # with --init: the learning rate of the parts the exported model lacked, over the rest's
-FOCUS_SHARE = 0.5  # with --focus: the share of the clips other than picture starts that have the motion named
+FOCUS_SHARE = 0.5  # with --focus, by default: the share of the clips other than picture starts that have the motion
 PICTURE_SHARE = 0.25  # clips that start from a picture, as the app's start frames from a prompt do
 TURN_WEIGHT = 2.0  # per pixel of change of speed: a bounce's steps at the floor weigh 5 to 10 times its others
 
@@ -107,12 +107,12 @@ def losses(model: Sequencer, clips: ClipBatch, teacher_forced: bool = False) -> 
 
 
 def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
-                   focus: str | None) -> ClipBatch:
+                   focus: str | None, focus_share: float = FOCUS_SHARE) -> ClipBatch:
     """A batch of random clips, PICTURE_SHARE of them starting as the app's start frames from a generated picture
-    do; with focus, those and FOCUS_SHARE of the others have that motion (to go on training a model whose one motion
+    do; with focus, those and focus_share of the others have that motion (to go on training a model whose one motion
     lags behind the others, without forgetting them)."""
     pictures = round(batch * PICTURE_SHARE)
-    focused = round((batch - pictures) * FOCUS_SHARE) if focus else 0
+    focused = round((batch - pictures) * focus_share) if focus else 0
     parts = [random_clips(sprites, batch - pictures - focused, num_frames, size, generator)]
     if pictures:
         parts.append(picture_start_clips(sprites, pictures, num_frames, size, generator, focus))
@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=64, help="frame size in pixels")
     parser.add_argument("--init", type=Path, help="an exported model folder to start from (weights only)")
     parser.add_argument("--focus", choices=MOTIONS,
-                        help=f"a motion that the picture starts and {FOCUS_SHARE:.0%} of the other clips of a batch have")
+                        help="a motion that the picture starts and --focus-share of the other clips of a batch have")
+    parser.add_argument("--focus-share", type=float, default=FOCUS_SHARE,
+                        help="with --focus: the share of the clips other than picture starts that have that motion")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")
     args = parser.parse_args(argv)
@@ -152,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     progress = loop.Progress(every=10)
     while step < args.steps:
         length = min(args.frames, FIRST_FRAMES + (args.frames - FIRST_FRAMES) * 2 * step // args.schedule_steps)
-        clips = training_clips(sprites, args.batch_size, max(length, 2), args.size, rng, args.focus)
+        clips = training_clips(sprites, args.batch_size, max(length, 2), args.size, rng, args.focus,
+                               args.focus_share)
         clips = ClipBatch(*(t.to(args.device) for t in vars(clips).values()))
         teacher_forced = bool(torch.rand((), generator=rng) < TEACHER_FORCED_SHARE)
         with autocast(args.device):
