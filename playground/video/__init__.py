@@ -4,6 +4,7 @@ The LSTM makes every frame after the first from the frames before it, following 
 generate_video checks the settings, makes or prepares the start frame, and rolls out the rest.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -13,7 +14,7 @@ from PIL import Image, ImageOps
 
 from playground import config, registry
 from playground.image import ImageSettings, generate_batch
-from playground.image.pictures import BACKGROUND
+from playground.image.pictures import BACKGROUND, OPAQUE_ALPHA
 from playground.validation import check_choice, check_int, check_text
 from playground.video.convlstm import GateMaps, Layers, Sequencer, draw, gate_maps, load_sequencer, objects, place, rollout
 from playground.video.motions import MOTIONS, find_motion, find_motions
@@ -23,6 +24,9 @@ DEFAULT_MOTION = "bounce"
 START_BACKENDS = ("diffusion", "gan")  # the image models that can make a start frame from the prompt
 MODEL_NAME = "emoji-video"
 MIN_OBJECT_PIXELS = 24  # a region of the start frame's matte smaller than this is a speck, not an object
+DRAWN_LEVELS = 24  # a start picture's pixel further than this from the light grey (of 255, in any channel) is drawn
+CROP_BELOW_SHARE = 0.75  # a start picture whose drawing spans less of its side than this is cropped to the drawing
+OBJECT_SHARE = 0.85  # the share of the cropped picture's side its drawing spans, as our image models' emoji do
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,34 @@ def load_video_model() -> Sequencer:
     return registry.load(("video", str(config.VIDEO_MODEL_DIR)), lambda: load_sequencer(config.VIDEO_MODEL_DIR))
 
 
+def drawing_square(picture: Image.Image) -> Image.Image:
+    """An RGBA picture cropped to a square around what it draws (pixels away from the light grey), the drawing
+    spanning OBJECT_SHARE of its side, when the drawing spans less than CROP_BELOW_SHARE of the picture; else the
+    picture. An image model may draw a small object anywhere in its picture; the video model moves a sprite that its
+    object fills. Beyond the picture's edges the square is transparent."""
+    pixels = np.asarray(picture).astype(int)
+    drawn = (pixels[..., 3] >= OPAQUE_ALPHA) & (np.abs(pixels[..., :3] - np.array(BACKGROUND)).max(-1) > DRAWN_LEVELS)
+    if not drawn.any():
+        return picture
+    rows, columns = np.nonzero(drawn)
+    span = max(rows.max() - rows.min(), columns.max() - columns.min()) + 1
+    if span >= CROP_BELOW_SHARE * min(picture.size):
+        return picture
+    side = math.ceil(span / OBJECT_SHARE)
+    left = round((columns.min() + columns.max() + 1 - side) / 2)
+    top = round((rows.min() + rows.max() + 1 - side) / 2)
+    return picture.crop((left, top, left + side, top + side))
+
+
 def start_frame(picture: Image.Image) -> Image.Image:
     """A picture as the start frame: its centre square, half the frame's side, in the middle of the frame.
 
-    The picture is the sprite that moves, at the size the model learned sprites at, with room to move.
-    Transparent parts show the image models' light grey; the rest of the frame takes the colour of the
-    picture's edge, so that a picture on a plain background has no visible border.
+    The picture is the sprite that moves, at the size the model learned sprites at, with room to move; a picture
+    whose drawing is small is first cropped to it (drawing_square). Transparent parts show the image models' light
+    grey; the rest of the frame takes the colour of the picture's edge, so that a picture on a plain background has
+    no visible border.
     """
-    rgba = picture.convert("RGBA")
+    rgba = drawing_square(picture.convert("RGBA"))
     side = config.VIDEO_SIZE // 2
     sprite = Image.new("RGBA", (side, side), BACKGROUND + (255,))
     sprite.alpha_composite(ImageOps.fit(rgba, (side, side), Image.Resampling.LANCZOS))

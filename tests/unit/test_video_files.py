@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from playground import config
-from playground.video import VideoSettings, generate_video, start_frame
+from playground.image.pictures import BACKGROUND
+from playground.video import CROP_BELOW_SHARE, OBJECT_SHARE, VideoSettings, drawing_square, generate_video, start_frame
 from playground.video.render import frame_strip, probe, read_video_settings, write_gif, write_mp4
 
 
@@ -72,7 +73,7 @@ def test_written_videos_stay_within_the_output_limits(output_dir, monkeypatch):
 
 def test_a_start_picture_becomes_a_half_size_sprite_in_the_middle_of_a_frame_of_its_edge_colour():
     picture = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
-    picture.paste((255, 0, 0, 255), (125, 25, 175, 75))  # a red square in the middle, transparent around it
+    picture.paste((255, 0, 0, 255), (110, 10, 190, 90))  # a red square in the middle, transparent around it
     frame = start_frame(picture)
     assert frame.size == (config.VIDEO_SIZE,) * 2 and frame.mode == "RGB"
     middle, quarter = config.VIDEO_SIZE // 2, config.VIDEO_SIZE // 4
@@ -82,6 +83,22 @@ def test_a_start_picture_becomes_a_half_size_sprite_in_the_middle_of_a_frame_of_
     on_blue.paste((250, 250, 0), (10, 10, 30, 30))
     frame = start_frame(on_blue)
     assert frame.getpixel((1, 1)) == (0, 0, 200) and frame.getpixel((middle, middle)) == (250, 250, 0)
+
+
+def test_a_small_drawing_anywhere_in_a_start_picture_becomes_a_sprite_it_fills_as_our_models_emoji_do():
+    picture = Image.new("RGB", (64, 64), BACKGROUND)
+    picture.paste((255, 0, 0), (4, 6, 24, 26))  # 20 px of 64, near the top left corner, as the world model draws
+    frame = np.asarray(start_frame(picture)).astype(int)
+    rows, columns = np.nonzero(np.abs(frame - (255, 0, 0)).max(-1) < 60)
+    sprite = config.VIDEO_SIZE // 2
+    assert abs((rows.min() + rows.max() + 1) / 2 - config.VIDEO_SIZE / 2) <= 1
+    assert abs((columns.min() + columns.max() + 1) / 2 - config.VIDEO_SIZE / 2) <= 1
+    assert abs(rows.max() - rows.min() + 1 - OBJECT_SHARE * sprite) <= 3  # scaled as big as an emoji in its square
+    wide = Image.new("RGBA", (64, 64), BACKGROUND + (255,))
+    wide.paste((0, 0, 200, 255), (2, 20, 2 + math.ceil(CROP_BELOW_SHARE * 64), 30))  # spans enough: left whole
+    assert drawing_square(wide) is wide
+    blank = Image.new("RGBA", (64, 64), BACKGROUND + (255,))
+    assert drawing_square(blank) is blank
 
 
 @pytest.mark.parametrize(
