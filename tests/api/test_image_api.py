@@ -14,7 +14,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from playground import config
-from playground.image import metadata
+from playground.image import diffusion, metadata
 from playground.image.world import COLOUR_RGB
 
 pytestmark = pytest.mark.embedded
@@ -115,9 +115,11 @@ def test_concurrent_requests_share_one_pipeline_safely(app, client):
 
 def test_v1_images_serves_the_official_openai_client(app, client):
     v1 = openai.OpenAI(base_url=f"{app.url}/v1", api_key=SERVER_API_KEY)
-    response = v1.images.generate(model="emoji-diffusion", prompt="a yellow banana", n=2, response_format="b64_json")
+    response = v1.images.generate(model=config.OWN_DIFFUSION_MODEL, prompt="a yellow banana", n=2,
+                                  response_format="b64_json")
     pictures = [Image.open(io.BytesIO(base64.b64decode(item.b64_json))) for item in response.data]
-    assert [p.size for p in pictures] == [(32, 32), (32, 32)]
+    side = diffusion.load_pipeline(config.OWN_DIFFUSION_MODEL).pipeline.image_size
+    assert [p.size for p in pictures] == [(side, side)] * 2
     with pytest.raises(openai.NotFoundError):
         v1.images.generate(model="dall-e-9", prompt="a yellow banana")
     with pytest.raises(openai.BadRequestError, match=f"- n must be between 1 and {config.MAX_NUM_IMAGES}, got 20"):
