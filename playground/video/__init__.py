@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageChops, ImageOps
 
 from playground import config, registry
 from playground.image import ImageSettings, generate_batch
@@ -80,17 +80,19 @@ def drawing_square(picture: Image.Image) -> Image.Image:
     spanning OBJECT_SHARE of its side, when the drawing spans less than CROP_BELOW_SHARE of the picture; else the
     picture. An image model may draw a small object anywhere in its picture; the video model moves a sprite that its
     object fills. Beyond the picture's edges the square is transparent."""
-    pixels = np.asarray(picture).astype(int)
-    drawn = (pixels[..., 3] >= OPAQUE_ALPHA) & (np.abs(pixels[..., :3] - np.array(BACKGROUND)).max(-1) > DRAWN_LEVELS)
-    if not drawn.any():
+    channels = ImageChops.difference(picture.convert("RGB"), Image.new("RGB", picture.size, BACKGROUND)).split()
+    away = ImageChops.lighter(ImageChops.lighter(channels[0], channels[1]), channels[2])
+    drawn = ImageChops.multiply(away.point(lambda level: 255 if level > DRAWN_LEVELS else 0),
+                                picture.getchannel("A").point(lambda alpha: 255 if alpha >= OPAQUE_ALPHA else 0))
+    box = drawn.getbbox()  # computed in PIL on bytes: an upload may have 16 million pixels
+    if box is None:
         return picture
-    rows, columns = np.nonzero(drawn)
-    span = max(rows.max() - rows.min(), columns.max() - columns.min()) + 1
+    left, top, right, bottom = box
+    span = max(right - left, bottom - top)
     if span >= CROP_BELOW_SHARE * min(picture.size):
         return picture
     side = math.ceil(span / OBJECT_SHARE)
-    left = round((columns.min() + columns.max() + 1 - side) / 2)
-    top = round((rows.min() + rows.max() + 1 - side) / 2)
+    left, top = round((left + right - side) / 2), round((top + bottom - side) / 2)
     return picture.crop((left, top, left + side, top + side))
 
 
