@@ -45,11 +45,11 @@ not counted off-centre.
 
 **The clips**: held-out emoji (never seen in training), clips_per_motion per motion, each of a different
 emoji, 64 frames (the start frame and the 63 the app can add); and start frames drawn by our diffusion model
-from a few prompts, as the app makes them (playground.video.start_frame: the picture, cropped first to a
-small drawing, as a half-size square in the middle, on its edge colour), the square being the sprite. The model
-reads frame 0 only, as in the app. Two baselines, on the same clips: copy_last repeats frame 0 (all the model sees), and linear moves the
-sprite on in a straight line at its speed between frames 0 and 1 (it sees one real frame more than the
-model). Horizon h is frame h of the clip.
+from a few prompts, as the app makes them (playground.video.start_frame: the picture, cropped first to a small
+drawing, as a half-size square in the middle, on its edge colour), the square being the sprite. The model
+reads frame 0 only, as in the app. Two baselines, on the same clips: copy_last repeats frame 0 (all the model
+sees), and linear moves the sprite on in a straight line at its speed between frames 0 and 1 (it sees one real
+frame more than the model). Horizon h is frame h of the clip.
 """
 
 import argparse
