@@ -141,7 +141,8 @@ def _run_compare(args: argparse.Namespace) -> None:
             print(f"   details honoured {column.mean_honoured:.2f} of {len(column.details)} ({details})")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     sheet, report = compare.export(comparison, sheet=args.output)
-    print(f"adherence is measured against {comparison.reference!r}: {comparison.adherence_measure}\n{sheet}\n{report}")
+    print(f"adherence is measured against {comparison.reference!r}: {comparison.adherence_measure}\n"
+          f"diversity is {comparison.diversity_measure}\n{sheet}\n{report}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,9 +83,7 @@ MAX_MAP_WORDS = int(_env("PLAYGROUND_MAX_MAP_WORDS", "24"))
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code
-# Models of the world in training, not offered by the app yet: the latent diffusion model and the autoencoder whose
-# latents it denoises (playground.training.diffusion reads it)
-WORLD_DIFFUSION_CHECKPOINT = Path(__file__).parents[1] / "checkpoints" / "world-diffusion"
+# The autoencoder whose latents our diffusion model denoises, as trained (playground.training.diffusion reads it)
 WORLD_AUTOENCODER_CHECKPOINT = Path(__file__).parents[1] / "checkpoints" / "world-autoencoder"
 DIFFUSION_MODEL_DIR = ASSETS_DIR / "models" / OWN_DIFFUSION_MODEL
 GAN_MODEL_DIR = ASSETS_DIR / "models" / "emoji-gan"

@@ -8,11 +8,11 @@ from pathlib import Path
 from PIL import Image
 
 from playground import config, image, text
-from playground.compare.scores import distinct_n, score_results
+from playground.compare.scores import ASPECTS, distinct_n, score_results
 from playground.compare.specificity import Specificity, detail_phrases, most_detailed, specificity
 from playground.image import ImageSettings, generate_batch, generate_image
 from playground.image.judge import Verdict
-from playground.image.world import read_prompt
+from playground.image.world import SIZE, read_prompt
 from playground.openai_client import check_endpoint
 from playground.text.sampling import SamplingSettings
 from playground.validation import check_choice, check_int, check_range, check_text
@@ -196,6 +196,16 @@ class Comparison:
         return "the share of the reference prompt's details the judge finds honoured in the picture"
 
     @property
+    def diversity_measure(self) -> str:
+        """What diversity means in this comparison, in words."""
+        if self.settings.modality == "text":
+            return "1 - the cosine of the MiniLM sentence embeddings of two texts, the mean over every pair of seeds"
+        if self.settings.judged:
+            return (f"the share of what the judge sees ({', '.join(ASPECTS)}) that differs between two pictures, "
+                    "the mean over every pair of seeds")
+        return f"the mean difference of the pixels of two pictures at {SIZE} x {SIZE}, the mean over every pair of seeds"
+
+    @property
     def not_checked(self) -> tuple[str, ...]:
         """Words of the reference outside the judge's vocabulary: details no check measures (judged pictures)."""
         return read_prompt(self.reference).unknown if self.settings.judged else ()
@@ -220,7 +230,8 @@ class Comparison:
                 entry["files"] = [Path(f).name for f in files[i]]
             columns.append(entry)
         return {"settings": self.settings.used(), "reference_prompt": self.reference,
-                "adherence_measure": self.adherence_measure, "not_checked": list(self.not_checked), "columns": columns}
+                "adherence_measure": self.adherence_measure,
+                "diversity_measure": self.diversity_measure, "not_checked": list(self.not_checked), "columns": columns}
 
 
 def compare_prompts(prompts: list[str], settings: CompareSettings, base_url: str = "", api_key: str = "") -> Comparison:

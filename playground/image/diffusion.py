@@ -1,12 +1,11 @@
 """Diffusion backend: our text-to-image pipelines and any diffusers pipeline, loaded the same way.
 
-Our models are diffusers UNet2DConditionModels saved as pipeline folders with model_index.json. The 64 px model of
-the world (playground.training.diffusion, in training) is a latent diffusion model, as Stable Diffusion is: an
-autoencoder trained here (vae/, playground.training.autoencoder) turns a picture into 16 x 16 latents of 8 channels
-and back, and the UNet denoises the latents, so it computes at 16 x 16 positions and leaves the fine detail of
-edges to the decoder. The shipped 32 px emoji model denoises its picture folded into 16 x 16 cells of 2 x 2 pixels
-(12 channels). Hub models (e.g. stabilityai/sd-turbo) load through DiffusionPipeline.from_pretrained; all share the
-schedulers and the step callback that records the denoising timeline.
+Our model (assets/models/emoji-diffusion, trained by playground.training.diffusion) is a diffusers pipeline folder
+with model_index.json, a latent diffusion model of the world's 64 px scenes, as Stable Diffusion is: an autoencoder
+trained here (vae/, playground.training.autoencoder) turns a picture into 16 x 16 latents of 8 channels and back,
+and a UNet2DConditionModel denoises the latents, so it computes at 16 x 16 positions and leaves the fine detail of
+edges to the decoder. Hub models (e.g. stabilityai/sd-turbo) load through DiffusionPipeline.from_pretrained; all
+share the schedulers and the step callback that records the denoising timeline.
 """
 
 import json
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from diffusers import (
     AutoencoderKL,
     DDIMScheduler,
@@ -80,30 +78,25 @@ def unet_config(tiny: bool = False) -> dict:
 class TextToImagePipeline(DiffusionPipeline):
     """Text to a small picture with classifier-free guidance, in the numbered steps of a diffusers pipeline.
 
-    With an autoencoder (vae/, the world model) the UNet denoises its latents, which the decoder turns into the
-    picture; without one (the 32 px model) it denoises the picture's cells. The frozen text encoder and tokenizer
-    are not part of the saved folder (they ship in their own package): pass them to from_pretrained.
+    The UNet denoises the autoencoder's latents, which its decoder turns into the picture. The frozen text encoder
+    and tokenizer are not part of the saved folder (they ship in their own package): pass them to from_pretrained.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
-    _optional_components = ["vae", "text_encoder", "tokenizer"]
+    _optional_components = ["text_encoder", "tokenizer"]
     _callback_tensor_inputs = ["latents", "predicted_original"]
 
-    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers, vae: AutoencoderKL | None = None,
+    def __init__(self, unet: UNet2DConditionModel, scheduler: KarrasDiffusionSchedulers, vae: AutoencoderKL,
                  text_encoder: BertModel | None = None, tokenizer: PreTrainedTokenizerBase | None = None):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer)
 
     @property
     def image_size(self) -> int:
-        if self.vae is None:
-            return self.unet.config.sample_size * fold_of(self.unet.config.in_channels)
         return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Pictures in [0, 1] from what the UNet denoises: through the autoencoder's decoder, or the cells unfolded."""
-        if self.vae is None:
-            return to_pixels(latents)
+        """Pictures in [0, 1] from the latents the UNet denoises, through the autoencoder's decoder."""
         decoded = self.vae.decode(latents.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
         return (decoded.float() / 2 + 0.5).clamp(0, 1)
 
@@ -152,7 +145,7 @@ class TextToImagePipeline(DiffusionPipeline):
             texts = [n for n in negatives for _ in range(num_images_per_prompt)] + texts
         encoding = encode(texts, encoder)
         states, mask = encoding.token_states.to(self.unet.dtype), encoding.attention_mask
-        sentence = encoding.sentence.to(self.unet.dtype)  # read only by a UNet with a class embedding (the world's)
+        sentence = encoding.sentence.to(self.unet.dtype)  # the UNet's class embedding: the whole prompt
 
         # 3. Prepare the starting noise
         batch = len(prompts) * num_images_per_prompt
@@ -186,16 +179,6 @@ class TextToImagePipeline(DiffusionPipeline):
                 images = self.numpy_to_pil(images)
         self.maybe_free_model_hooks()
         return ImagePipelineOutput(images=images) if return_dict else (images,)
-
-
-def to_pixels(latents: torch.Tensor) -> torch.Tensor:
-    """The 32 px UNet's cells (3 x fold x fold channels) as RGB pixels in [0, 1]."""
-    return (F.pixel_shuffle(latents, fold_of(latents.shape[1])) / 2 + 0.5).clamp(0, 1)
-
-
-def fold_of(channels: int) -> int:
-    """The side in pixels of a UNet's cells, from its channels (3 per pixel): 12 -> 2, 48 -> 4."""
-    return round((channels / 3) ** 0.5)
 
 
 # Loading and running any pipeline

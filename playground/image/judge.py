@@ -289,8 +289,12 @@ def judge_pictures(prompt: str, pictures: list[Image.Image]) -> list[Verdict]:
         if not isinstance(picture, Image.Image):
             raise ValueError(f"pictures must be pictures (PIL images), got {type(picture).__name__}")
     request = read_prompt(prompt)
-    seen = look(load_default_judge(), pictures_tensor([world_picture(p) for p in pictures]))
-    return [check(request, s) for s in seen]
+    return [check(request, s) for s in see(pictures)]
+
+
+def see(pictures: list[Image.Image]) -> list[Seen]:
+    """What the shipped judge sees in each picture, read at the world's size."""
+    return look(load_default_judge(), pictures_tensor([world_picture(p) for p in pictures]))
 
 
 def verdict_text(verdict: Verdict) -> str:

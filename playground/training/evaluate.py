@@ -116,14 +116,15 @@ def generated_pictures(settings: ImageSettings, prompts: list[str], generator: G
 
 def score(prompts: dict[str, list[str]], pictures: dict[str, torch.Tensor]) -> dict[str, float]:
     """Per task, the share of pictures whose every detail the judge finds honoured; and the overall scores (the mean
-    of GenEval's six, and of all ten tasks when all ten were asked)."""
+    of GenEval's six when those six were asked, and of all ten tasks when all ten were)."""
     judge = load_default_judge()
     scores = {}
     for task, texts in prompts.items():
         seen = look(judge, pictures[task])
         requests = [read_prompt(p) for p in texts for _ in range(PICTURES_PER_PROMPT)]
         scores[task] = sum(check(r, s).all_honoured for r, s in zip(requests, seen, strict=True)) / len(seen)
-    scores["overall"] = sum(scores[t] for t in GENEVAL_TASKS) / len(GENEVAL_TASKS)
+    if all(t in scores for t in GENEVAL_TASKS):
+        scores["overall"] = sum(scores[t] for t in GENEVAL_TASKS) / len(GENEVAL_TASKS)
     if all(t in scores for t in TASKS):
         scores["overall, all ten tasks"] = sum(scores[t] for t in TASKS) / len(TASKS)
     return scores

@@ -50,9 +50,12 @@ cosine similarity of their MiniLM sentence embeddings. Vague prompts leave the m
 honour fewer of the details the detailed prompt meant. The chart puts each column's adherence against its
 specificity.
 
-**Diversity** is the mean distance between every pair of a column's results: for pictures the mean difference of
-their pixels (0: the same picture, 1: black against white), for texts 1 − the cosine of their MiniLM embeddings.
-Vague prompts let the seed decide more, so they vary more.
+**Diversity** is the mean distance between every pair of a column's results. For pictures of our own models it is
+the share of what the judge sees — the objects, their colours, how many, where, the background, the style — that
+differs between two pictures (0: the same content, 1: nothing in common); pixels alone would mislead, since two big
+apples differ in more pixels than two small foods. For hub and OpenAI pictures it is the mean difference of their
+pixels (0: the same picture, 1: black against white), for texts 1 − the cosine of their MiniLM embeddings. Vague
+prompts let the seed decide more, so they vary more.
 
 **Make it detailed** asks a text model (the local SmolLM2-135M from four examples, or OpenAI) to rewrite a
 prompt with details; the result lands in the next column, where you can edit it, and the words it added are

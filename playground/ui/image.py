@@ -42,6 +42,9 @@ other's lesson, until the generator's pictures pass. One pass, so it is instant;
 that noise. Generating runs it backwards: start from pure noise and remove a little of it at each *step*,
 guided by your prompt. The timeline shows what the model thinks the final picture is at each step.
 The *scheduler* decides how big each step is: DPM-Solver++ needs ~15 steps, the original DDPM hundreds.
+Ours works as Stable Diffusion does, in a *latent* space: an autoencoder trained here squeezes a 64 × 64 picture
+into 16 × 16 cells of 8 numbers; the UNet denoises those, reading your prompt's words by cross-attention, and the
+decoder draws the picture from them.
 
 **Guidance scale.** At every step the model predicts twice, with your prompt and with the *negative prompt*
 (empty: "anything"), and moves away from the second towards the first, `guidance` times as far.

@@ -8,10 +8,10 @@ from PIL import Image
 
 from playground import compare
 from playground.compare import Column, CompareSettings, Comparison, runs
-from playground.compare.scores import score_results, share_honoured
+from playground.compare.scores import ASPECTS, score_results, share_differing, share_honoured
 from playground.compare.sheet import _column_lines
 from playground.image import metadata
-from playground.image.judge import Check, Verdict
+from playground.image.judge import Check, Found, Seen, Verdict
 from playground.ui import compare as tab
 
 DETAILS = ("cat", "blue cat", "cat in the top left corner")
@@ -67,6 +67,21 @@ def test_the_diversity_of_pictures_is_their_mean_pixel_difference():
     black, white = plain((0, 0, 0)), plain((255, 255, 255))
     assert score_results([black, black, white], "a cat", "image", judged=False)[1] == pytest.approx(2 / 3)
     assert score_results([black], "a cat", "image", judged=False)[1] is None
+
+
+def test_the_diversity_of_judged_pictures_is_the_share_of_what_the_judge_sees_that_differs():
+    def apple(centre: tuple[float, float], colour: str = "red") -> Found:
+        return Found("apple", 0.9, (centre[0] - 8, centre[1] - 8, centre[0] + 8, centre[1] + 8), (colour,))
+
+    one = Seen((apple((10, 10)),), "noto", ("light grey",))
+    assert share_differing(one, one) == 0
+    assert share_differing(one, Seen((apple((11, 12)),), "noto", ("light grey",))) == 0  # same area of the frame
+    moved_on_blue = Seen((apple((54, 54)),), "noto", ("blue",))
+    assert share_differing(one, moved_on_blue) == pytest.approx(2 / len(ASPECTS))  # where, background
+    two_green_in_flat = Seen((apple((10, 10), "green"), apple((54, 10), "green")), "flat", ("light grey",))
+    assert share_differing(one, two_green_in_flat) == pytest.approx(4 / len(ASPECTS))  # colours, count, where, style
+    nothing = Seen((), "noto", ("light grey",))
+    assert share_differing(one, nothing) == pytest.approx(4 / len(ASPECTS))  # objects, colours, count, where
 
 
 def test_a_columns_score_is_the_mean_over_its_pictures_with_each_detail_counted():

@@ -178,17 +178,6 @@ def test_a_unet_of_another_shape_is_refused_as_a_start(tmp_path):
         diffusion_trainer.load_init(UNet2DConditionModel(**diffusion.unet_config(tiny=True)), tmp_path / "unet")
 
 
-def test_the_committed_world_checkpoint_loads_as_a_pipeline_of_64_px_pictures():
-    folder = config.WORLD_DIFFUSION_CHECKPOINT
-    require((folder / "model_index.json").is_file(), "the world diffusion checkpoint is missing")
-    registry.clear()
-    try:
-        images, _ = diffusion.run_pipeline(diffusion.load_pipeline(str(folder)), ["a red apple"], "", [0], 2, 3.0, "dpm++")
-    finally:
-        registry.clear()
-    assert images[0].size == (64, 64)
-
-
 def test_the_latents_the_diffusion_model_learns_decode_to_the_scenes_they_were_drawn_from():
     import argparse
 
