@@ -9,6 +9,7 @@ share the schedulers and the step callback that records the denoising timeline.
 """
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -191,7 +192,7 @@ SCHEDULERS = {
     "ddpm": DDPMScheduler,  # the original: needs hundreds of steps
 }
 DEFAULT_SCHEDULER = "dpm++"
-TIMELINE_FRAMES = 8  # predicted pictures kept per run for the denoising timeline
+TIMELINE_FRAMES = 8  # at most this many steps of a run kept for the denoising timeline, the final pictures included
 
 
 @dataclass
@@ -260,7 +261,7 @@ def run_pipeline(
 ) -> tuple[list[Image.Image], list[tuple[int, list[Image.Image]]]]:
     """One picture per (prompt, seed) pair, and the timeline: (step, the predicted pictures) every few steps."""
     pipeline = loaded.pipeline
-    every = max(1, num_inference_steps // TIMELINE_FRAMES)
+    every = math.ceil(num_inference_steps / TIMELINE_FRAMES)  # each kept step costs a decode of every picture
     timeline: list[tuple[int, list[Image.Image]]] = []
     ours = isinstance(pipeline, TextToImagePipeline)
 

@@ -32,7 +32,7 @@ def test_two_prompts_run_side_by_side_with_the_judges_details_honoured_a_chart_a
         scores = page.locator(f"#compare-scores-{column}")
         expect(scores).to_contain_text(re.compile(r"Details honoured \d\.\d\d of 2 \(\d+%\)"))
         expect(scores).to_contain_text(re.compile(r"(✓ |✗ )?heart [0-4]/4 · (✓ |✗ )?blue heart [0-4]/4"))
-        expect(scores).to_contain_text("Diversity 0.")
+        expect(scores).to_contain_text(re.compile(r"Diversity [01]\.\d{3} \(what the judge sees\)"))
     expect(page.locator("#compare-scores-1")).to_contain_text("(the reference)")
     chart = page.locator("#compare-chart img")
     expect(chart).to_be_visible()

@@ -149,6 +149,7 @@ def test_the_tab_shows_ticks_and_crosses_per_picture_and_per_column_and_charts_t
     scores = tab._scores_markdown(detailed, comparison, best=0.5)
     assert "**Details honoured 1.50 of 3** (50%) ★ (the reference)" in scores
     assert "✓ cat 2/2 · blue cat 1/2 · ✗ cat in the top left corner 0/2" in scores
+    assert scores.endswith("**Diversity 0.200** (what the judge sees)")
     chart = tab._specificity_chart(comparison)
     axes = chart.axes[0]
     assert axes.lines[0].get_xydata().tolist() == [[vague.specificity.score, 0.5], [detailed.specificity.score, 1.5]]

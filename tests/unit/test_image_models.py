@@ -95,6 +95,14 @@ def test_timeline_steps_increase_and_end_with_the_final_pictures(ours):
         assert len(pictures) == 2 and all(p.size == (OUR_SIZE, OUR_SIZE) for p in pictures)
 
 
+@pytest.mark.parametrize("steps", [diffusion.TIMELINE_FRAMES, 20, diffusion.TIMELINE_FRAMES * 3 + 1])
+def test_the_timeline_keeps_at_most_its_frames_spread_over_the_run(ours, steps):
+    _, timeline = run(ours, seeds=[0], steps=steps)
+    kept = [step for step, _ in timeline]
+    assert len(kept) <= diffusion.TIMELINE_FRAMES and kept[-1] == steps
+    assert len(kept) >= diffusion.TIMELINE_FRAMES // 2 and kept[0] <= steps // 2  # spread from early on
+
+
 @pytest.mark.parametrize("scheduler", list(diffusion.SCHEDULERS))
 def test_every_scheduler_generates_and_reports_each_step(ours, scheduler):
     calls = []
