@@ -83,9 +83,8 @@ MAX_MAP_WORDS = int(_env("PLAYGROUND_MAX_MAP_WORDS", "24"))
 
 # Loading
 ASSETS_DIR = Path(__file__).parents[1] / "assets"  # embedded weights and examples shipped with the code
-# The autoencoder whose latents our diffusion model denoises, as trained (playground.training.diffusion reads it)
-WORLD_AUTOENCODER_CHECKPOINT = Path(__file__).parents[1] / "checkpoints" / "world-autoencoder"
 DIFFUSION_MODEL_DIR = ASSETS_DIR / "models" / OWN_DIFFUSION_MODEL
+AUTOENCODER_DIR = DIFFUSION_MODEL_DIR / "vae"  # the autoencoder whose latents it denoises; its trainers read it too
 GAN_MODEL_DIR = ASSETS_DIR / "models" / "emoji-gan"
 JUDGE_MODEL_DIR = ASSETS_DIR / "models" / "emoji-judge"
 VIDEO_MODEL_DIR = ASSETS_DIR / "models" / "emoji-video"

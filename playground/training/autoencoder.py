@@ -11,7 +11,7 @@ plus the same on their horizontal and vertical differences, which weighs edges: 
 100 steps and drops to a fifth for the last 15 %. The exported folder DIR/vae holds the weights of an exponential
 moving average, with the scaling factor that gives the latents of a batch a spread of 1; the diffusion trainer
 (playground.training.diffusion --autoencoder DIR/vae) and the pipeline read it. A run resumes from DIR/checkpoint;
-on a machine without it, --init continues from an exported autoencoder (the committed checkpoints/world-autoencoder)
+on a machine without it, --init continues from an exported autoencoder (the shipped assets/models/emoji-diffusion/vae)
 with a fresh optimizer.
 
 --measure runs the image benchmark's prompts (playground.training.evaluate) on real scenes and on their round

@@ -14,7 +14,7 @@ playground.image.diffusion). The objective is DDPM's in the v-parameterisation o
 timestep weighted alike (v_loss). The weights of an exponential moving average are exported, with the autoencoder,
 as the pipeline folder that TextToImagePipeline.from_pretrained loads. A run resumes from DIR/checkpoint; on a
 machine without it, --init continues from a pipeline this trainer exported, with a fresh optimizer. The autoencoder
-is the committed checkpoints/world-autoencoder unless --autoencoder names another.
+is the shipped model's own (assets/models/emoji-diffusion/vae) unless --autoencoder names another.
 """
 
 import argparse
@@ -132,7 +132,7 @@ def train(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.diffusion", __doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--autoencoder", type=Path, default=config.WORLD_AUTOENCODER_CHECKPOINT,
+    source.add_argument("--autoencoder", type=Path, default=config.AUTOENCODER_DIR,
                         help="the autoencoder folder (training.autoencoder's DIR/vae; default: the committed one)")
     source.add_argument("--init", type=Path, help="an exported pipeline folder to continue from (its weights and "
                                                    "autoencoder)")

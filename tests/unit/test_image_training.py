@@ -183,8 +183,8 @@ def test_the_latents_the_diffusion_model_learns_decode_to_the_scenes_they_were_d
 
     from diffusers import AutoencoderKL
 
-    folder = config.WORLD_AUTOENCODER_CHECKPOINT
-    require((folder / "config.json").is_file(), "the world autoencoder checkpoint is missing")
+    folder = config.AUTOENCODER_DIR
+    require((folder / "config.json").is_file(), "the shipped autoencoder is missing")
     world = load_world_sprites(TRAINING_STYLES)
     vae = AutoencoderKL.from_pretrained(folder).eval()
     args = argparse.Namespace(batch_size=4, seed=0, device="cpu", workers=0)
@@ -207,8 +207,8 @@ def test_scenes_drawn_by_worker_processes_are_the_batches_the_training_process_d
 def test_the_committed_world_autoencoder_keeps_most_of_what_the_judge_checks_in_real_scenes():
     from diffusers import AutoencoderKL
 
-    folder = config.WORLD_AUTOENCODER_CHECKPOINT
-    require((folder / "config.json").is_file(), "the world autoencoder checkpoint is missing")
+    folder = config.AUTOENCODER_DIR
+    require((folder / "config.json").is_file(), "the shipped autoencoder is missing")
     world = load_world_sprites(TRAINING_STYLES)
     prompts = {task: texts for task, texts in evaluate.task_prompts(world, 3).items() if task in evaluate.GENEVAL_TASKS}
     vae = AutoencoderKL.from_pretrained(folder).eval()
