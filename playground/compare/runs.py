@@ -178,6 +178,14 @@ class Column:
         return details_honoured(self.verdicts)
 
 
+DIVERSITY_MEASURES = {  # what diversity compares between seeds, in a few words (the tab) -> in full (the JSON, the CLI)
+    "meaning, MiniLM": "1 - the cosine of the MiniLM sentence embeddings of two texts, the mean over every pair of seeds",
+    "what the judge sees": f"the share of what the judge sees ({', '.join(ASPECTS)}) that differs between two pictures, "
+                           "the mean over every pair of seeds",
+    "pixels": f"the mean difference of the pixels of two pictures at {SIZE} x {SIZE}, the mean over every pair of seeds",
+}
+
+
 @dataclass
 class Comparison:
     settings: CompareSettings
@@ -196,14 +204,16 @@ class Comparison:
         return "the share of the reference prompt's details the judge finds honoured in the picture"
 
     @property
-    def diversity_measure(self) -> str:
-        """What diversity means in this comparison, in words."""
+    def diversity_compares(self) -> str:
+        """What diversity compares between seeds, in a few words (a key of DIVERSITY_MEASURES)."""
         if self.settings.modality == "text":
-            return "1 - the cosine of the MiniLM sentence embeddings of two texts, the mean over every pair of seeds"
-        if self.settings.judged:
-            return (f"the share of what the judge sees ({', '.join(ASPECTS)}) that differs between two pictures, "
-                    "the mean over every pair of seeds")
-        return f"the mean difference of the pixels of two pictures at {SIZE} x {SIZE}, the mean over every pair of seeds"
+            return "meaning, MiniLM"
+        return "what the judge sees" if self.settings.judged else "pixels"
+
+    @property
+    def diversity_measure(self) -> str:
+        """What diversity means in this comparison, in full."""
+        return DIVERSITY_MEASURES[self.diversity_compares]
 
     @property
     def not_checked(self) -> tuple[str, ...]:

@@ -133,13 +133,6 @@ def _adherence_markdown(column: compare.Column, comparison: Comparison, star: st
             f"({column.mean_adherence:.0%}){star}{reference}\n\n{details}")
 
 
-def _diversity_of(settings: compare.CompareSettings) -> str:
-    """What diversity compares between seeds, in a few words (Comparison.diversity_measure says it in full)."""
-    if settings.modality == "text":
-        return "meaning, MiniLM"
-    return "what the judge sees" if settings.judged else "pixels"
-
-
 def _scores_markdown(column: compare.Column, comparison: Comparison, best: float | None) -> str:
     found = column.specificity.by_category()
     words = " · ".join(f"{category}: *{', '.join(w)}*" for category, w in found.items()) or "none"
@@ -151,7 +144,7 @@ def _scores_markdown(column: compare.Column, comparison: Comparison, best: float
         unchecked = f"\n\nNot checked (not in the judge's vocabulary): {', '.join(map(repr, comparison.not_checked))}"
     return (f"**Specificity {column.specificity.score}** — {words}{vague}\n\n"
             f"{_adherence_markdown(column, comparison, star)}{unchecked}\n\n**Diversity {diversity}** "
-            f"({_diversity_of(comparison.settings)})")
+            f"({comparison.diversity_compares})")
 
 
 def _specificity_chart(comparison: Comparison) -> Figure | None:
