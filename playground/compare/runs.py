@@ -37,8 +37,8 @@ class CompareSettings:
     seed: int = 0  # result i of every prompt uses seed + i
     num_seeds: int = 4  # results per prompt
     negative_prompt: str = ""
-    num_inference_steps: int = 20
-    guidance_scale: float = 3.0
+    num_inference_steps: int = image.diffusion.DEFAULT_STEPS
+    guidance_scale: float = image.diffusion.DEFAULT_GUIDANCE_SCALE
     scheduler: str = image.diffusion.DEFAULT_SCHEDULER
     system_prompt: str = ""
     temperature: float = SamplingSettings.temperature  # the Text tab's defaults

@@ -1,7 +1,7 @@
 """Text-to-image: one entry point that checks the settings and dispatches to our GAN, a diffusion pipeline or OpenAI."""
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from PIL import Image
 
@@ -31,8 +31,8 @@ class ImageSettings:
     model: str = ""  # diffusion: "" for ours, a hub id or a folder; openai: a model name; gan: ours only
     seed: int = 0  # picture i uses seed + i
     num_images: int = 4
-    num_inference_steps: int = 20
-    guidance_scale: float = 3.0
+    num_inference_steps: int = diffusion.DEFAULT_STEPS
+    guidance_scale: float = diffusion.DEFAULT_GUIDANCE_SCALE
     scheduler: str = diffusion.DEFAULT_SCHEDULER
 
     def __post_init__(self) -> None:
@@ -77,7 +77,7 @@ class ImageSettings:
 class GeneratedImages:
     images: list[Image.Image]
     settings: list[dict]  # one per picture: what remakes it
-    timeline: list[tuple[int, list[Image.Image]]] = field(default_factory=list)  # (step, predicted pictures)
+    timeline: diffusion.Timeline | None = None  # diffusion only: what the model expected at a few steps
 
 
 def generate_image(

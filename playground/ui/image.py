@@ -93,7 +93,7 @@ class Generated:
     images: list[Image.Image]
     settings: list[dict]
     files: list[str]  # the pictures as saved, without post-processing
-    timeline: list[tuple[int, Image.Image]]  # (step, the batch's predicted pictures side by side)
+    timeline: image.diffusion.Timeline | None  # diffusion only
     ours: bool  # drawn by our own models, so the judge can check them (ImageSettings.ours)
 
 
@@ -131,8 +131,7 @@ def generate_image(
 
     result = image.generate_image(settings, on_step, base_url, api_key)
     files = [str(metadata.save_png(picture, s)) for picture, s in zip(result.images, result.settings)]
-    timeline = [(step, _side_by_side(pictures)) for step, pictures in result.timeline]
-    return files, result.settings, Generated(result.images, result.settings, files, timeline, settings.ours)
+    return files, result.settings, Generated(result.images, result.settings, files, result.timeline, settings.ours)
 
 
 def vocabulary_note(prompt: str) -> str:
@@ -199,18 +198,22 @@ def apply_postprocessing(generated: Generated | None, brightness: float, contras
 
 
 def show_timeline(generated: Generated | None):
-    if generated is None or len(generated.timeline) < 2:
+    if generated is None or generated.timeline is None or len(generated.timeline.steps) < 2:
         return gr.update(visible=False), gr.update(visible=False)
-    last = len(generated.timeline) - 1
-    return gr.update(visible=True, maximum=last, value=last), gr.update(visible=True, value=generated.timeline[last][1])
+    last = len(generated.timeline.steps) - 1
+    return (gr.update(visible=True, maximum=last, value=last),
+            gr.update(visible=True, value=_side_by_side(generated.timeline.final)))
 
 
+@show_errors
 def timeline_frame(generated: Generated | None, index: float):
-    if generated is None or not generated.timeline:
+    """The pictures at the step under the slider, decoded now if no one looked at them before."""
+    if generated is None or generated.timeline is None:
         return gr.skip()
-    step, picture = generated.timeline[min(int(index), len(generated.timeline) - 1)]
-    total = generated.timeline[-1][0]
-    return gr.update(value=picture, label=f"What the model expects the pictures to become, after step {step} of {total}")
+    steps = generated.timeline.steps
+    chosen = min(max(int(index), 0), len(steps) - 1)
+    return gr.update(value=_side_by_side(generated.timeline.pictures(chosen)),
+                     label=f"What the model expects the pictures to become, after step {steps[chosen]} of {steps[-1]}")
 
 
 @show_errors

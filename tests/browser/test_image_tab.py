@@ -1,5 +1,6 @@
 """The Image tab in a real browser (headless Chromium) against the real app and our shipped image models."""
 
+import math
 import time
 
 import pytest
@@ -7,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from playground import config
-from playground.image import metadata
+from playground.image import ImageSettings, diffusion, metadata
 from playground.image.world import COLOUR_RGB
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,12 @@ def test_generate_then_sharpen_then_download_a_png_that_restores_its_settings(pa
     timeline = page.locator("#image-timeline-step")
     expect(timeline).to_be_visible()
     expect(page.locator("#image-timeline img")).to_be_visible()
+    final = page.locator("#image-timeline img").get_attribute("src")
+    set_number(page, "Denoising timeline: scrub through the steps", 0)
+    steps = ImageSettings.num_inference_steps
+    first_kept = math.ceil(steps / diffusion.TIMELINE_FRAMES)
+    expect(page.locator("#image-timeline")).to_contain_text(f"after step {first_kept} of {steps}", timeout=30_000)
+    wait_until(lambda: page.locator("#image-timeline img").get_attribute("src") != final, "the timeline shows an early step")
     before = gallery_sources(page)
 
     set_number(page, "Sharpness", 2.5)

@@ -88,17 +88,28 @@ def test_one_picture_of_the_model_size_per_seed(ours, n):
 
 def test_timeline_steps_increase_and_end_with_the_final_pictures(ours):
     images, timeline = run(ours, seeds=[0, 1], steps=6)
-    steps = [step for step, _ in timeline]
+    steps = timeline.steps
     assert steps == sorted(set(steps)) and steps[-1] == 6 and len(steps) > 1
-    assert timeline[-1][1] is images
-    for _, pictures in timeline:
+    assert timeline.pictures(len(steps) - 1) is images
+    for index in range(len(steps)):
+        pictures = timeline.pictures(index)
         assert len(pictures) == 2 and all(p.size == (OUR_SIZE, OUR_SIZE) for p in pictures)
+    assert not np.array_equal(pixels(timeline.pictures(0)), pixels(images))  # early steps are not yet the pictures
+
+
+def test_timeline_pictures_are_decoded_once_and_only_when_looked_at(ours, monkeypatch):
+    decode, decoded = ours.pipeline.decode, []
+    monkeypatch.setattr(ours.pipeline, "decode", lambda latents: decoded.append(len(latents)) or decode(latents))
+    images, timeline = run(ours, seeds=[0, 1], steps=6)
+    assert decoded == [2]  # the final pictures only
+    first = timeline.pictures(0)
+    assert timeline.pictures(0) is first and decoded == [2, 2]
 
 
 @pytest.mark.parametrize("steps", [diffusion.TIMELINE_FRAMES, 20, diffusion.TIMELINE_FRAMES * 3 + 1])
 def test_the_timeline_keeps_at_most_its_frames_spread_over_the_run(ours, steps):
     _, timeline = run(ours, seeds=[0], steps=steps)
-    kept = [step for step, _ in timeline]
+    kept = timeline.steps
     assert len(kept) <= diffusion.TIMELINE_FRAMES and kept[-1] == steps
     assert len(kept) >= diffusion.TIMELINE_FRAMES // 2 and kept[0] <= steps // 2  # spread from early on
 
@@ -108,7 +119,7 @@ def test_every_scheduler_generates_and_reports_each_step(ours, scheduler):
     calls = []
     images, timeline = run(ours, seeds=[3], steps=4, scheduler=scheduler, on_step=lambda i, total: calls.append((i, total)))
     assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # 0: the pipeline is ours, denoising begins
-    assert len(images) == 1 and timeline[-1][0] == 4
+    assert len(images) == 1 and timeline.steps[-1] == 4
     assert type(ours.pipeline.scheduler) is diffusion.SCHEDULERS[scheduler]
 
 
@@ -209,8 +220,10 @@ def test_stable_diffusion_folder_loads_and_its_timeline_decodes_latents_through_
     images, timeline = diffusion.run_pipeline(loaded, ["a red apple"] * 2, "blurry", [1, 2], 3, 3.0, "ddim")
     assert len(images) == 2 and all(image.size == (SIZE, SIZE) for image in images)
     assert not np.array_equal(*pixels(images))
-    assert [step for step, _ in timeline] == [1, 2, 3]
-    for _, pictures in timeline:
+    assert timeline.steps == [1, 2, 3]
+    assert decoded == [2]  # the final pictures; the timeline's steps wait until someone looks at them
+    for index in range(3):
+        pictures = timeline.pictures(index)
         assert len(pictures) == 2 and all(p.size == (SIZE, SIZE) and p.mode == "RGB" for p in pictures)
     assert decoded == [2, 2, 2]  # two steps of the timeline and the final pictures went through the VAE
     again, _ = diffusion.run_pipeline(loaded, ["a red apple"] * 2, "blurry", [1, 2], 3, 3.0, "ddim")
@@ -366,8 +379,9 @@ def test_for_image_keeps_only_the_settings_the_backend_uses(backend):
     if "seed" in stored:
         assert stored["seed"] == 5
     if backend == "diffusion":
-        assert stored["negative_prompt"] == "blue" and stored["num_inference_steps"] == 20
-        assert stored["guidance_scale"] == 3.0 and stored["scheduler"] == "dpm++"
+        assert stored["negative_prompt"] == "blue" and stored["num_inference_steps"] == diffusion.DEFAULT_STEPS
+        assert stored["guidance_scale"] == diffusion.DEFAULT_GUIDANCE_SCALE
+        assert stored["scheduler"] == diffusion.DEFAULT_SCHEDULER
     else:
         assert "negative_prompt" not in stored and "num_inference_steps" not in stored
     json.dumps(stored)  # what goes into the PNG

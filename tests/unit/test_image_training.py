@@ -68,7 +68,7 @@ def test_diffusion_trainer_leaves_a_pipeline_that_loads_and_generates(trained):
     finally:
         registry.clear()
     assert [image.size for image in images] == [(64, 64)] * 2
-    assert timeline[-1] == (2, images)
+    assert timeline.steps[-1] == 2 and timeline.final is images
 
 
 def test_diffusion_trainer_leaves_schedulers_that_do_not_clip_latents_to_the_pixel_range(trained):
