@@ -24,6 +24,7 @@ schedule), to go on training a shipped model with a new curriculum; parts the mo
 exported start fresh (they are named) and learn FRESH_LR_FACTOR times faster than the rest, to catch up with it.
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -121,6 +122,14 @@ def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int
     return ClipBatch(*(torch.cat(fields) for fields in zip(*(vars(part).values() for part in parts), strict=True)))
 
 
+def share(text: str) -> float:
+    """A number between 0 and 1, for argparse: a share outside them would ask for more clips than a batch has."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = loop.parser("python -m playground.training.video", __doc__.splitlines()[0])
     parser.set_defaults(steps=3000, batch_size=16, lr=2e-3, checkpoint_every=50)
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init", type=Path, help="an exported model folder to start from (weights only)")
     parser.add_argument("--focus", choices=MOTIONS,
                         help="a motion that the picture starts and --focus-share of the other clips of a batch have")
-    parser.add_argument("--focus-share", type=float, default=FOCUS_SHARE,
+    parser.add_argument("--focus-share", type=share, default=FOCUS_SHARE,
                         help="with --focus: the share of the clips other than picture starts that have that motion")
     parser.add_argument("--cache-dir", type=Path, default=config.CACHE_DIR,
                         help="where the emoji packages and the sprites file are kept (fetched with npm if missing)")

@@ -156,6 +156,13 @@ def test_a_focused_training_batch_gives_its_share_to_the_motion_and_keeps_every_
     assert torch.allclose(batch.centres[focused], centres)  # each clip's poses stayed with its motion
 
 
+@pytest.mark.parametrize("share", ["2", "-0.1", "nan"])
+def test_the_trainer_refuses_a_focus_share_outside_0_to_1(tmp_path, capsys, share):
+    with pytest.raises(SystemExit):
+        video_trainer.main(["--out", str(tmp_path), "--focus", "bounce", "--focus-share", share])
+    assert f"--focus-share: must be between 0 and 1, got {share}" in capsys.readouterr().err
+
+
 def test_the_pose_loss_weighs_a_bounces_steps_at_the_floor_most_and_a_steady_motions_frames_alike():
     def weights(motion: str) -> torch.Tensor:
         centres, angles, halves = poses(motion, torch.tensor([[0.0, -0.3]]), torch.tensor([0.4]), 41)
