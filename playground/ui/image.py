@@ -296,6 +296,7 @@ def build_image_tab() -> gr.Gallery:
             settings_view = gr.JSON(label="Settings of each picture (stored in its PNG)", elem_id="image-settings")
             generated = gr.State(None, time_to_live=3600)
     gr.Examples(EXAMPLES["detail"], inputs=[prompt, seed], label="A ladder of detail (same seed): each step asks for more; the checks under the pictures show what each picture honours")
+    gr.Examples(EXAMPLES["guidance"], inputs=[prompt, seed, guidance_scale], elem_id="image-guidance-examples", label=f"Guidance (diffusion, same prompt and seed): 1 is no guidance, loose shapes; {image.ImageSettings.guidance_scale:g}, the default, follows the prompt; 9 over-steers: colours burn and the background takes a tint")
     with gr.Accordion("What this model knows", open=False, elem_id="image-vocabulary"):
         with gr.Row():
             gr.Image(str(OBJECT_SHEET), label="The objects", show_label=False, interactive=False, buttons=["fullscreen"], scale=3)

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from playground import config
 from playground.image import ImageSettings, diffusion, metadata
 from playground.image.world import COLOUR_RGB
+from playground.ui.image import EXAMPLES
 
 pytestmark = pytest.mark.browser
 
@@ -111,3 +112,12 @@ def test_a_dropped_picture_is_judged_against_the_prompt(page, tmp_path):
     expect(summary).to_contain_text("✓ blue background", timeout=30_000)
     expect(summary).to_contain_text("✗ cat")
     expect(page.get_by_label("Details honoured")).to_have_value("1")
+
+
+def test_a_guidance_example_sets_the_prompt_seed_and_guidance(page):
+    prompt, seed, scale = EXAMPLES["guidance"][-1]
+    page.get_by_role("tab", name="Image").click()
+    page.locator("#image-guidance-examples").get_by_text(f"{scale:g}", exact=True).click()
+    expect(page.locator("#image-prompt textarea")).to_have_value(prompt)
+    expect(page.get_by_label("number input for Guidance scale")).to_have_value(f"{scale:g}")
+    expect(page.locator("#image-seed input")).to_have_value(str(seed))

@@ -147,6 +147,14 @@ def test_what_this_model_knows_lists_the_styles_the_models_learn():
     assert "outlined" not in tab.VOCABULARY  # OpenMoji: the judge's held-out style, never trained on
 
 
+def test_the_guidance_examples_change_only_the_guidance_from_none_past_the_default():
+    examples = tab.EXAMPLES["guidance"]
+    assert len({(prompt, seed) for prompt, seed, _ in examples}) == 1
+    scales = [scale for _, _, scale in examples]
+    assert scales == sorted(set(scales)) and scales[0] == 1.0 and scales[-1] <= config.MAX_GUIDANCE_SCALE
+    assert ImageSettings.guidance_scale in scales[1:-1]  # below it, the default, and beyond it
+
+
 def test_the_examples_climb_a_ladder_of_detail_with_the_same_seed():
     examples = tab.EXAMPLES["detail"]
     ladders = [examples[i: i + 4] for i in range(0, len(examples), 4)]
