@@ -242,7 +242,8 @@ def load_pipeline(model: str) -> LoadedPipeline:
 
 @torch.no_grad()
 def _decode_for_timeline(pipeline: DiffusionPipeline, held: torch.Tensor) -> list[Image.Image]:
-    """Pictures of what the pipeline held at a step: our model's prediction, or a hub pipeline's latents, through the VAE."""
+    """Pictures of what the pipeline held at a step: our model's prediction, or a hub pipeline's latents, each through
+    its VAE."""
     if isinstance(pipeline, TextToImagePipeline):
         pictures = pipeline.decode(held)
     else:

@@ -54,7 +54,8 @@ def test_generate_then_sharpen_then_download_a_png_that_restores_its_settings(pa
     steps = ImageSettings.num_inference_steps
     first_kept = math.ceil(steps / diffusion.TIMELINE_FRAMES)
     expect(page.locator("#image-timeline")).to_contain_text(f"after step {first_kept} of {steps}", timeout=30_000)
-    wait_until(lambda: page.locator("#image-timeline img").get_attribute("src") != final, "the timeline shows an early step")
+    wait_until(lambda: page.locator("#image-timeline img").get_attribute("src") != final,
+               "the timeline shows an early step")
     before = gallery_sources(page)
 
     set_number(page, "Sharpness", 2.5)
