@@ -44,8 +44,8 @@ def bare_rollout(frame: torch.Tensor) -> None:
     layers, state, made = model.separate(frame), model.initial_state(frame), frame
     pose = move = frame.new_zeros(1, 4)
     sprite = place(layers, pose)
-    for _ in range(FRAMES - 1):
-        move, state, _, _ = model(made, sprite[:, 3:], motion, move, state)
+    for n in range(FRAMES - 1):
+        move, state, _, _ = model(made, sprite[:, 3:], motion, move, state, n)
         pose = pose + move
         sprite = place(layers, pose)
         made = over(sprite, layers.background)

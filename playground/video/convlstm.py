@@ -19,14 +19,17 @@ made from the input and the previous output h:
 Besides the frame, the first cell reads where the sprite is in it (how much of each place it covers), the motion
 asked for, the move that made the frame and the sprite's box (its middle and size: how far a bounce has to fall).
 From the last cell's output the network says how the sprite moves in this step: a shift, a turn and a change of
-size, reading the LSTM where the sprite is (so its memory there is what counts) and how close the sprite is to each
+size, reading the LSTM where the sprite is (so its memory there is what counts), how close the sprite is to each
 frame edge (contact: a bounce turns in the frame where it touches the floor, which the head, reading the box alone,
-mixed up with the frame before and stood still in). It also says, at every place of its map, whether the sprite
-will be there in the frame it makes: trained against the truth, this keeps where the sprite is and where it goes in
-the memory itself, so the gates' maps show the LSTM keeping and rewriting it. The steps add up to the sprite's
-pose, and the next frame is the start sprite drawn at that pose over the background. The sprite is always sampled
-from the start frame, so it stays sharp and whole over a long video and leaves the frame whole; what the LSTM must
-remember is where the motion is (the phase of a bounce or a shake), which it reads from the frames it made.
+mixed up with the frame before and stood still in) and which frame of a bounce's and a shake's period this is (clock,
+as a gain and a shift of each of the head's hidden units: a bounce's step is its height above the floor times what
+that frame of the bounce asks for, a product that a head adding its inputs made only roughly, so the falls lost a
+little height each bounce). It also says, at every place of its map, whether the sprite will be there in the frame
+it makes: trained against the truth, this keeps where the sprite is and where it goes in the memory itself, so the
+gates' maps show the LSTM keeping and rewriting it. The steps add up to the sprite's pose, and the next frame is the
+start sprite drawn at that pose over the background. The sprite is always sampled from the start frame, so it stays
+sharp and whole over a long video and leaves the frame whole; what the LSTM must carry is how the sprite has moved
+so far (a bounce's height, a slide's speed), which it reads from the frames and moves it made.
 
 Every step also returns the gates, cell states and that expected place, which the Video tab shows as maps.
 """
@@ -41,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from playground.video.motions import MOTIONS
+from playground.video.motions import BOUNCE_PERIOD, MOTIONS, SHAKE_PERIOD
 from playground.weights import load_weights, read_config, save_model
 
 POSE_SCALE = (0.05, 0.05, 0.3, 0.05)  # the step head's outputs times these: shift x, y (frame units), turn (rad), log size
@@ -49,6 +52,7 @@ SPRITE_CELL = 0.1  # a cell of the LSTM's map (4 x 4 pixels) is the sprite's whe
 EXPECTED_PRIOR = 0.1  # about the share of the frame a training clip's sprite covers
 SUPERSAMPLE = 2  # a shrunk sprite is sampled at twice the frame size and averaged down, as the clips are drawn
 CONTACT_PIXELS = 4  # the step head feels a frame edge from this many pixels away (1 touching, 0 this far or more)
+CLOCK_PERIODS = (BOUNCE_PERIOD, SHAKE_PERIOD)  # the motions that repeat, in frames: the step head reads their phase
 
 
 @dataclass
@@ -169,6 +173,19 @@ def contact(middle: torch.Tensor, extent: torch.Tensor, size: int) -> torch.Tens
     return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (side > 0)).float()
 
 
+def clock(frame_index: int, like: torch.Tensor) -> torch.Tensor:
+    """B x sum(CLOCK_PERIODS) (B = len(like)): which frame of each repeating motion's period frame frame_index is,
+    one-hot per period.
+
+    Every video starts at frame 0, a bounce at its top and a shake at its middle, so where a repeating motion is
+    in its period is the frame's number: read as a transformer reads a token's position, it tells the step head
+    the frame a bounce turns in and how its speed changes there, which the LSTM otherwise has to count and, over 64
+    frames, loses by a little more each bounce.
+    """
+    hot = torch.cat([F.one_hot(torch.tensor(frame_index % period), period) for period in CLOCK_PERIODS])
+    return hot.to(like).expand(len(like), -1)
+
+
 def place(layers: Layers, pose: torch.Tensor) -> torch.Tensor:
     """The sprite at the pose on a transparent frame, B x 4 x S x S (colours premultiplied, then alpha).
 
@@ -254,6 +271,8 @@ class Sequencer(nn.Module):
         self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4 + 4, 64), nn.SiLU(),
                                        nn.Linear(64, 4))
         self.read_contact = nn.Linear(4, 64, bias=False)  # how close the sprite is to each frame edge -> the head
+        # the frame's place in each repeating motion's period -> a gain and a shift of each of the head's hidden units
+        self.read_clock = nn.Linear(sum(CLOCK_PERIODS), 2 * 64, bias=False)
         self.expected_head = nn.Conv2d(config.hidden, 1, 1)  # the last cell's output -> the sprite's next place
         self.read_place = nn.Conv2d(1, 4 * config.hidden, 3, padding=1, bias=False)  # where the sprite is -> gates
         self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)  # not in the weights file
@@ -261,6 +280,7 @@ class Sequencer(nn.Module):
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
             self.read_contact.weight.zero_()
+            self.read_clock.weight.zero_()
             self.expected_head.weight.zero_()  # start expecting the sprite's usual share everywhere
             self.expected_head.bias.fill_(math.log(EXPECTED_PRIOR / (1 - EXPECTED_PRIOR)))
 
@@ -283,7 +303,7 @@ class Sequencer(nn.Module):
         return [(zeros, zeros) for _ in self.cells]
 
     def forward(self, frame: torch.Tensor, coverage: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
-                state: State) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
+                state: State, frame_index: int) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
         """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates,
         and where the LSTM expects the sprite in the next frame (as Step.expected).
 
@@ -292,7 +312,8 @@ class Sequencer(nn.Module):
         with it; the first cell's gates read the coverage of each place, and the cell and the head read the
         sprite's box (sprite_box of the coverage), the head also its contact with the frame edges (contact).
         last_move (B x 4) is the move that made this frame (zeros for the start frame): like a writer reading the
-        last word, the LSTM reads the frame it made and the move it made.
+        last word, the LSTM reads the frame it made and the move it made. frame_index is this frame's number in the
+        video (0 for the start frame), which the head reads as the phase of the repeating motions (clock).
         """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
         middle, extent = sprite_box(coverage)
@@ -313,7 +334,8 @@ class Sequencer(nn.Module):
         summary = torch.cat([(x * weights).sum((2, 3)) / weights.sum((2, 3)),
                              x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
         head = self.step_head[0](summary.float()) + self.read_contact(contact(middle, extent, coverage.shape[-1]))
-        move = self.step_head[2](self.step_head[1](head)) * self.pose_scale
+        gain, shift = self.read_clock(clock(frame_index, summary).float()).chunk(2, 1)
+        move = self.step_head[2](self.step_head[1](head * (1 + gain) + shift)) * self.pose_scale
         return move, new_state, gates, torch.sigmoid(self.expected_head(x).float())
 
 
@@ -372,7 +394,7 @@ def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_fra
             pose, move = given_poses[:, n], given_poses[:, n] - given_poses[:, n - 1]
             sprite = place(layers, pose)
             frame, coverage = over(sprite, layers.background), sprite[:, 3:]
-        move, state, gates, expected = model(frame, coverage, motion, move, state)
+        move, state, gates, expected = model(frame, coverage, motion, move, state, n)
         pose = pose + move
         sprite = place(layers, pose)
         frame, coverage = over(sprite, layers.background), sprite[:, 3:]

@@ -27,10 +27,12 @@ from playground.training.clips import (
 )
 from playground.video import frame_tensor, start_frame
 from playground.video.convlstm import (
+    CLOCK_PERIODS,
     CONTACT_PIXELS,
     Layers,
     Sequencer,
     SequencerConfig,
+    clock,
     contact,
     coordinates,
     draw,
@@ -279,11 +281,32 @@ def test_the_step_head_reads_the_lstm_where_the_sprite_is_and_still_moves_once_i
         square, ring, gone = torch.zeros(3, 1, 1, SIZE, SIZE)
         square[..., 4:28, 4:28], ring[..., 4:28, 4:28] = 1.0, 1.0
         ring[..., 8:24, 8:24] = 0.0  # the same box as the square's, but other cells
-        moves = {name: model(frame, coverage, motion, move, model.initial_state(frame))[0]
+        moves = {name: model(frame, coverage, motion, move, model.initial_state(frame), 0)[0]
                  for name, coverage in (("square", square), ("ring", ring), ("gone", gone))}
     assert all(torch.equal(a, b) for a, b in zip(sprite_box(square), sprite_box(ring), strict=True))
     assert not torch.allclose(moves["square"], moves["ring"])
     assert moves["gone"].isfinite().all()  # no sprite cell to read: it reads them all
+
+
+def test_the_step_head_reads_the_phase_of_each_repeating_motion_from_the_frames_number():
+    frame, coverage, motion, move = torch.rand(1, 3, SIZE, SIZE), torch.zeros(1, 1, SIZE, SIZE), torch.tensor([0]), \
+        torch.zeros(1, 4)
+    coverage[..., 4:28, 4:28] = 1.0
+    every = math.lcm(*CLOCK_PERIODS)  # a frame this many later is at the same phase of every repeating motion
+    assert torch.allclose(clock(3, frame), clock(3 + every, frame), atol=1e-5)
+    for period in CLOCK_PERIODS:  # half a period on, each motion's phase is the opposite one
+        assert not torch.allclose(clock(0, frame), clock(period // 2, frame))
+    model = tiny_sequencer()
+    with torch.no_grad():
+        model.step_head[-1].weight.normal_()
+
+        def move_at(frame_index: int) -> torch.Tensor:
+            return model(frame, coverage, motion, move, model.initial_state(frame), frame_index)[0]
+
+        assert torch.equal(move_at(0), move_at(CLOCK_PERIODS[0] // 2))  # a new model does not read the clock yet
+        model.read_clock.weight.normal_()
+        assert not torch.allclose(move_at(0), move_at(CLOCK_PERIODS[0] // 2))
+        assert torch.allclose(move_at(0), move_at(every), atol=1e-5)
 
 
 def test_the_step_head_feels_a_frame_edge_when_the_sprites_square_comes_near_it():
