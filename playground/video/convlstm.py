@@ -52,6 +52,7 @@ SPRITE_CELL = 0.1  # a cell of the LSTM's map (4 x 4 pixels) is the sprite's whe
 EXPECTED_PRIOR = 0.1  # about the share of the frame a training clip's sprite covers
 SUPERSAMPLE = 2  # a shrunk sprite is sampled at twice the frame size and averaged down, as the clips are drawn
 CONTACT_PIXELS = 4  # the step head feels a frame edge from this many pixels away (1 touching, 0 this far or more)
+STEP_HEAD_WIDTH = 64  # hidden units of the step head, which the contact and the clock also reach
 CLOCK_PERIODS = (BOUNCE_PERIOD, SHAKE_PERIOD)  # the motions that repeat, in frames: the step head reads their phase
 
 
@@ -268,11 +269,12 @@ class Sequencer(nn.Module):
         self.cells = nn.ModuleList(
             ConvLSTMCell(cin if n == 0 else config.hidden, config.hidden) for n in range(config.layers)
         )
-        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4 + 4, 64), nn.SiLU(),
-                                       nn.Linear(64, 4))
-        self.read_contact = nn.Linear(4, 64, bias=False)  # how close the sprite is to each frame edge -> the head
+        self.step_head = nn.Sequential(nn.Linear(2 * config.hidden + config.motion_dim + 4 + 4, STEP_HEAD_WIDTH),
+                                       nn.SiLU(), nn.Linear(STEP_HEAD_WIDTH, 4))
+        # how close the sprite is to each frame edge -> the head's hidden units
+        self.read_contact = nn.Linear(4, STEP_HEAD_WIDTH, bias=False)
         # the frame's place in each repeating motion's period -> a gain and a shift of each of the head's hidden units
-        self.read_clock = nn.Linear(sum(CLOCK_PERIODS), 2 * 64, bias=False)
+        self.read_clock = nn.Linear(sum(CLOCK_PERIODS), 2 * STEP_HEAD_WIDTH, bias=False)
         self.expected_head = nn.Conv2d(config.hidden, 1, 1)  # the last cell's output -> the sprite's next place
         self.read_place = nn.Conv2d(1, 4 * config.hidden, 3, padding=1, bias=False)  # where the sprite is -> gates
         self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)  # not in the weights file
