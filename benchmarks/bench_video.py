@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from playground.video import VideoSettings, frame_tensor, generate_video, load_video_model, start_frame
-from playground.video.convlstm import over, place
+from playground.video.convlstm import box, over, place
 from playground.video.motions import MOTIONS
 from playground.video.render import frame_strip, write_gif, write_mp4
 
@@ -44,8 +44,9 @@ def bare_rollout(frame: torch.Tensor) -> None:
     layers, state, made = model.separate(frame), model.initial_state(frame), frame
     pose = move = frame.new_zeros(1, 4)
     sprite = place(layers, pose)
+    start_box = box(sprite[:, 3:])
     for n in range(FRAMES - 1):
-        move, state, _, _ = model(made, sprite[:, 3:], motion, move, state, n)
+        move, state, _, _ = model(made, sprite[:, 3:], motion, move, state, n, start_box)
         pose = pose + move
         sprite = place(layers, pose)
         made = over(sprite, layers.background)

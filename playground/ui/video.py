@@ -28,9 +28,10 @@ frame is that same start sprite drawn over the background at a new place, angle 
 
 **Frame by frame.** For each next frame, the network looks at the last frame it made and says how the sprite moves
 next: a shift, a turn, a change of size. The moves add up. It is told the motion's name, never its rule; it reads
-the frame it made, where the sprite is in it and the move it made (as a writer reads the last word), and which
-frame of a bounce's 20 and a shake's 6 this is (as a transformer is told each word's position), so it must
-remember how the motion has gone so far: how high a bounce started, how fast a slide goes.
+the frame it made, where the sprite is in it and the move it made (as a writer reads the last word), where the
+sprite was in the start frame (a bounce falls from there, and a step can make up for a step before it that fell
+short) and which frame of a bounce's 20 and a shake's 6 this is (as a transformer is told each word's position);
+what it carries from frame to frame, in its memory, is how the motion has gone so far.
 
 **An LSTM remembers.** That memory is the *cell state* of a *long short-term memory* (LSTM), carried from frame to
 frame. Three gates, numbers between 0 and 1, decide what happens to it at every step:

@@ -19,8 +19,9 @@ made from the input and the previous output h:
 Besides the frame, the first cell reads where the sprite is in it (how much of each place it covers), the motion
 asked for, the move that made the frame and the sprite's box (its middle and size: how far a bounce has to fall).
 From the last cell's output the network says how the sprite moves in this step: a shift, a turn and a change of
-size, reading the LSTM where the sprite is (so its memory there is what counts), how close the sprite is to each
-frame edge (contact: a bounce turns in the frame where it touches the floor, which the head, reading the box alone,
+size, reading the LSTM where the sprite is (so its memory there is what counts), where the sprite started (its
+box in the start frame: every motion's rule places the sprite from there, so a step can make up for what the steps
+before it got wrong), how close the sprite is to each frame edge (contact: a bounce turns in the frame where it touches the floor, which the head, reading the box alone,
 mixed up with the frame before and stood still in) and which frame of a bounce's and a shake's period this is (clock,
 as a gain and a shift of each of the head's hidden units: a bounce's step is its height above the floor times what
 that frame of the bounce asks for, a product that a head adding its inputs made only roughly, so the falls lost a
@@ -162,6 +163,13 @@ def sprite_box(alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack([x, y], 1), torch.stack([width, height], 1)
 
 
+def box(coverage: torch.Tensor) -> torch.Tensor:
+    """B x 4: the sprite_box of a coverage (B x 1 x S x S) as the LSTM and the step head read it: its middle in frame
+    units and its width and height in frame sides; zeros once the sprite has gone."""
+    middle, extent = sprite_box(coverage)
+    return torch.cat([middle, extent / coverage.shape[-1]], 1)
+
+
 def contact(middle: torch.Tensor, extent: torch.Tensor, size: int) -> torch.Tensor:
     """B x 4: how close the sprite's square (its box's longer side, around the box's middle) is to the left, right,
     top and bottom frame edges: 1 touching or past it, falling to 0 CONTACT_PIXELS away; 0 for a sprite gone.
@@ -273,6 +281,9 @@ class Sequencer(nn.Module):
                                        nn.SiLU(), nn.Linear(STEP_HEAD_WIDTH, 4))
         # how close the sprite is to each frame edge -> the head's hidden units
         self.read_contact = nn.Linear(4, STEP_HEAD_WIDTH, bias=False)
+        # the sprite's box in the start frame -> the head's hidden units: what a bounce's height and a slide's path are
+        # measured from, so a step can set right what the steps before it got wrong
+        self.read_start = nn.Linear(4, STEP_HEAD_WIDTH, bias=False)
         # the frame's place in each repeating motion's period -> a gain and a shift of each of the head's hidden units
         self.read_clock = nn.Linear(sum(CLOCK_PERIODS), 2 * STEP_HEAD_WIDTH, bias=False)
         self.expected_head = nn.Conv2d(config.hidden, 1, 1)  # the last cell's output -> the sprite's next place
@@ -282,6 +293,7 @@ class Sequencer(nn.Module):
             self.step_head[-1].weight.zero_()
             self.step_head[-1].bias.zero_()
             self.read_contact.weight.zero_()
+            self.read_start.weight.zero_()
             self.read_clock.weight.zero_()
             self.expected_head.weight.zero_()  # start expecting the sprite's usual share everywhere
             self.expected_head.bias.fill_(math.log(EXPECTED_PRIOR / (1 - EXPECTED_PRIOR)))
@@ -305,7 +317,7 @@ class Sequencer(nn.Module):
         return [(zeros, zeros) for _ in self.cells]
 
     def forward(self, frame: torch.Tensor, coverage: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
-                state: State, frame_index: int) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
+                state: State, frame_index: int, start_box: torch.Tensor) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
         """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates,
         and where the LSTM expects the sprite in the next frame (as Step.expected).
 
@@ -316,11 +328,12 @@ class Sequencer(nn.Module):
         last_move (B x 4) is the move that made this frame (zeros for the start frame): like a writer reading the
         last word, the LSTM reads the frame it made and the move it made. frame_index is this frame's number in the
         video (0 for the start frame), which the head reads as the phase of the repeating motions (clock).
+        start_box (B x 4) is the box of the start frame's sprite: every motion's rule places the sprite from its
+        start pose, so the head can step to where the sprite should be rather than only on from where it is.
         """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
         middle, extent = sprite_box(coverage)
-        box = torch.cat([middle, extent / coverage.shape[-1]], 1)  # in frame units and frame sides; zeros once gone
-        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, box], 1)
+        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, box(coverage)], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         covered = F.adaptive_avg_pool2d(coverage, x.shape[-2:])  # how much of each place the sprite covers
         places = [self.read_place(covered)] + [None] * (len(self.cells) - 1)  # the first cell reads where the sprite is
@@ -335,7 +348,8 @@ class Sequencer(nn.Module):
         inside = weights > SPRITE_CELL
         summary = torch.cat([(x * weights).sum((2, 3)) / weights.sum((2, 3)),
                              x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
-        head = self.step_head[0](summary.float()) + self.read_contact(contact(middle, extent, coverage.shape[-1]))
+        head = self.step_head[0](summary.float()) + self.read_contact(contact(middle, extent, coverage.shape[-1])) \
+            + self.read_start(start_box.float())
         gain, shift = self.read_clock(clock(frame_index, summary).float()).chunk(2, 1)
         move = self.step_head[2](self.step_head[1](head * (1 + gain) + shift)) * self.pose_scale
         return move, new_state, gates, torch.sigmoid(self.expected_head(x).float())
@@ -391,12 +405,13 @@ def rollout(model: Sequencer, start: torch.Tensor, motion: torch.Tensor, num_fra
     state = model.initial_state(start)
     pose = move = start.new_zeros(len(start), 4)
     frame, coverage = start, place(layers, pose)[:, 3:]
+    start_box = box(coverage)
     for n in range(num_frames):
         if given_poses is not None and n > 0:
             pose, move = given_poses[:, n], given_poses[:, n] - given_poses[:, n - 1]
             sprite = place(layers, pose)
             frame, coverage = over(sprite, layers.background), sprite[:, 3:]
-        move, state, gates, expected = model(frame, coverage, motion, move, state, n)
+        move, state, gates, expected = model(frame, coverage, motion, move, state, n, start_box)
         pose = pose + move
         sprite = place(layers, pose)
         frame, coverage = over(sprite, layers.background), sprite[:, 3:]

@@ -32,6 +32,7 @@ from playground.video.convlstm import (
     Layers,
     Sequencer,
     SequencerConfig,
+    box,
     clock,
     contact,
     coordinates,
@@ -281,7 +282,7 @@ def test_the_step_head_reads_the_lstm_where_the_sprite_is_and_still_moves_once_i
         square, ring, gone = torch.zeros(3, 1, 1, SIZE, SIZE)
         square[..., 4:28, 4:28], ring[..., 4:28, 4:28] = 1.0, 1.0
         ring[..., 8:24, 8:24] = 0.0  # the same box as the square's, but other cells
-        moves = {name: model(frame, coverage, motion, move, model.initial_state(frame), 0)[0]
+        moves = {name: model(frame, coverage, motion, move, model.initial_state(frame), 0, box(coverage))[0]
                  for name, coverage in (("square", square), ("ring", ring), ("gone", gone))}
     assert all(torch.equal(a, b) for a, b in zip(sprite_box(square), sprite_box(ring), strict=True))
     assert not torch.allclose(moves["square"], moves["ring"])
@@ -301,12 +302,31 @@ def test_the_step_head_reads_the_phase_of_each_repeating_motion_from_the_frames_
         model.step_head[-1].weight.normal_()
 
         def move_at(frame_index: int) -> torch.Tensor:
-            return model(frame, coverage, motion, move, model.initial_state(frame), frame_index)[0]
+            return model(frame, coverage, motion, move, model.initial_state(frame), frame_index, box(coverage))[0]
 
         assert torch.equal(move_at(0), move_at(CLOCK_PERIODS[0] // 2))  # a new model does not read the clock yet
         model.read_clock.weight.normal_()
         assert not torch.allclose(move_at(0), move_at(CLOCK_PERIODS[0] // 2))
         assert torch.allclose(move_at(0), move_at(every), atol=1e-5)
+
+
+def test_the_step_head_reads_where_the_sprite_started():
+    frame, coverage, motion, move = torch.rand(1, 3, SIZE, SIZE), torch.zeros(1, 1, SIZE, SIZE), torch.tensor([0]), \
+        torch.zeros(1, 4)
+    coverage[..., 4:28, 4:28] = 1.0
+    higher = torch.zeros_like(coverage)
+    higher[..., 0:12, 4:28] = 1.0  # the same sprite, started higher up
+    model = tiny_sequencer()
+    with torch.no_grad():
+        model.step_head[-1].weight.normal_()
+
+        def move_from(start: torch.Tensor) -> torch.Tensor:
+            return model(frame, coverage, motion, move, model.initial_state(frame), 5, box(start))[0]
+
+        assert torch.equal(move_from(coverage), move_from(higher))  # a new model does not read the start yet
+        model.read_start.weight.normal_()
+        assert not torch.allclose(move_from(coverage), move_from(higher))
+    assert torch.allclose(box(higher)[0], torch.tensor([0.0, -0.625, 0.75, 0.375]))  # middle, then size, in frame units
 
 
 def test_the_step_head_feels_a_frame_edge_when_the_sprites_square_comes_near_it():
