@@ -19,18 +19,19 @@ made from the input and the previous output h:
 Besides the frame, the first cell reads where the sprite is in it (how much of each place it covers), the motion
 asked for, the move that made the frame and the sprite's box (its middle and size: how far a bounce has to fall).
 From the last cell's output the network says how the sprite moves in this step: a shift, a turn and a change of
-size, reading the LSTM where the sprite is (so its memory there is what counts), where the sprite started (its
-box in the start frame: every motion's rule places the sprite from there, so a step can make up for what the steps
-before it got wrong), how close the sprite is to each frame edge (contact: a bounce turns in the frame where it touches the floor, which the head, reading the box alone,
-mixed up with the frame before and stood still in) and which frame of a bounce's and a shake's period this is (clock,
-as a gain and a shift of each of the head's hidden units: a bounce's step is its height above the floor times what
-that frame of the bounce asks for, a product that a head adding its inputs made only roughly, so the falls lost a
-little height each bounce). It also says, at every place of its map, whether the sprite will be there in the frame
-it makes: trained against the truth, this keeps where the sprite is and where it goes in the memory itself, so the
-gates' maps show the LSTM keeping and rewriting it. The steps add up to the sprite's pose, and the next frame is the
-start sprite drawn at that pose over the background. The sprite is always sampled from the start frame, so it stays
-sharp and whole over a long video and leaves the frame whole; what the LSTM must carry is how the sprite has moved
-so far (a bounce's height, a slide's speed), which it reads from the frames and moves it made.
+size, reading the LSTM where the sprite is (so its memory there is what counts), where the sprite started (its box
+in the start frame: every motion's rule places the sprite from there, so a step can make up for what the steps
+before it got wrong), how close the sprite is to each frame edge (contact: a bounce turns in the frame where it
+touches the floor, which the head, reading the box alone, mixed up with the frame before and stood still in) and
+which frame of a bounce's and a shake's period this is (clock, as a gain and a shift of each of the head's hidden
+units: a bounce's step is its height above the floor times what that frame of the bounce asks for, a product that a
+head adding its inputs made only roughly, so the falls lost a little height each bounce). It also says, at every
+place of its map, whether the sprite will be there in the frame it makes: trained against the truth, this keeps
+where the sprite is and where it goes in the memory itself, so the gates' maps show the LSTM keeping and rewriting
+it. The steps add up to the sprite's pose, and the next frame is the start sprite drawn at that pose over the
+background. The sprite is always sampled from the start frame, so it stays sharp and whole over a long video and
+leaves the frame whole; what the LSTM must carry is how the sprite has moved so far (how far along its motion it
+is, a slide's speed), which it reads from the frames and moves it made.
 
 Every step also returns the gates, cell states and that expected place, which the Video tab shows as maps.
 """
@@ -317,7 +318,8 @@ class Sequencer(nn.Module):
         return [(zeros, zeros) for _ in self.cells]
 
     def forward(self, frame: torch.Tensor, coverage: torch.Tensor, motion: torch.Tensor, last_move: torch.Tensor,
-                state: State, frame_index: int, start_box: torch.Tensor) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
+                state: State, frame_index: int,
+                start_box: torch.Tensor) -> tuple[torch.Tensor, State, list[tuple], torch.Tensor]:
         """How the sprite moves from this frame to the next (B x 4, as Step.pose), the new state, each cell's gates,
         and where the LSTM expects the sprite in the next frame (as Step.expected).
 
