@@ -171,16 +171,17 @@ def box(coverage: torch.Tensor) -> torch.Tensor:
     return torch.cat([middle, extent / coverage.shape[-1]], 1)
 
 
-def contact(middle: torch.Tensor, extent: torch.Tensor, size: int) -> torch.Tensor:
-    """B x 4: how close the sprite's square (its box's longer side, around the box's middle) is to the left, right,
-    top and bottom frame edges: 1 touching or past it, falling to 0 CONTACT_PIXELS away; 0 for a sprite gone.
+def contact(sprite: torch.Tensor, size: int) -> torch.Tensor:
+    """B x 4: how close the sprite's square (the longer side of its box, B x 4 as box gives it, around the box's
+    middle) is to the left, right, top and bottom edges of a frame of size pixels: 1 touching or past it, falling to 0
+    CONTACT_PIXELS away; 0 for a sprite gone.
 
     What a bounce turns on: the floor is where the square touches the bottom edge (playground.video.motions).
     """
-    side = extent.amax(1, keepdim=True)  # the square's side, in pixels
-    half = side / size  # half the square's side, in frame units
+    middle = sprite[:, :2]
+    half = sprite[:, 2:].amax(1, keepdim=True)  # the square's side in frame sides: half of it in frame units
     gaps = torch.cat([middle - half + 1, 1 - middle - half], 1)[:, [0, 2, 1, 3]] * size / 2  # in pixels
-    return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (side > 0)).float()
+    return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (half > 0)).float()
 
 
 def clock(frame_index: int, like: torch.Tensor) -> torch.Tensor:
@@ -326,7 +327,7 @@ class Sequencer(nn.Module):
         coverage (B x 1 x S x S) is the sprite's alpha in this frame: the step head reads the last cell's output
         where the sprite is (its mean and largest value there), so the memory that moves the sprite is kept
         with it; the first cell's gates read the coverage of each place, and the cell and the head read the
-        sprite's box (sprite_box of the coverage), the head also its contact with the frame edges (contact).
+        sprite's box (box of the coverage), the head also its contact with the frame edges (contact).
         last_move (B x 4) is the move that made this frame (zeros for the start frame): like a writer reading the
         last word, the LSTM reads the frame it made and the move it made. frame_index is this frame's number in the
         video (0 for the start frame), which the head reads as the phase of the repeating motions (clock).
@@ -334,8 +335,8 @@ class Sequencer(nn.Module):
         start pose, so the head can step to where the sprite should be rather than only on from where it is.
         """
         x = self.encode_quarter(self.encode_half(torch.cat([frame * 2 - 1, coordinates(frame)], 1)))
-        middle, extent = sprite_box(coverage)
-        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, box(coverage)], 1)
+        current_box = box(coverage)
+        wanted = torch.cat([self.motion(motion), last_move / self.pose_scale, current_box], 1)
         x = torch.cat([x, coordinates(x), wanted[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1)
         covered = F.adaptive_avg_pool2d(coverage, x.shape[-2:])  # how much of each place the sprite covers
         places = [self.read_place(covered)] + [None] * (len(self.cells) - 1)  # the first cell reads where the sprite is
@@ -350,7 +351,7 @@ class Sequencer(nn.Module):
         inside = weights > SPRITE_CELL
         summary = torch.cat([(x * weights).sum((2, 3)) / weights.sum((2, 3)),
                              x.masked_fill(~inside, float("-inf")).amax((2, 3)), wanted], 1)
-        head = self.step_head[0](summary.float()) + self.read_contact(contact(middle, extent, coverage.shape[-1])) \
+        head = self.step_head[0](summary.float()) + self.read_contact(contact(current_box, coverage.shape[-1])) \
             + self.read_start(start_box.float())
         gain, shift = self.read_clock(clock(frame_index, summary).float()).chunk(2, 1)
         move = self.step_head[2](self.step_head[1](head * (1 + gain) + shift)) * self.pose_scale

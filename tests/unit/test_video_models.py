@@ -338,11 +338,10 @@ def test_the_step_head_feels_a_frame_edge_when_the_sprites_square_comes_near_it(
     wide = torch.zeros(1, 4, 16, 16)
     wide[:, :, 5:11, :] = 1.0  # wider than tall: its square reaches below what is drawn
     alpha = draw_sprites(wide.expand(3, -1, -1, -1), centres[:, None], torch.zeros(3, 1), half.expand(3, 1), size)
-    middle, extent = sprite_box(alpha[:, 0, 3:])
-    felt = contact(middle, extent, size)
+    felt = contact(box(alpha[:, 0, 3:]), size)
     assert torch.allclose(felt[:, 3], 1 - frames / CONTACT_PIXELS, atol=0.05)  # bottom: by the square, not the drawing
     assert torch.equal(felt[:, :3], torch.zeros(3, 3))  # left, right and top are far
-    assert torch.equal(contact(torch.zeros(1, 2), torch.zeros(1, 2), size), torch.zeros(1, 4))  # a sprite gone
+    assert torch.equal(contact(torch.zeros(1, 4), size), torch.zeros(1, 4))  # a sprite gone
 
 
 def train(out, cache_dir, steps):
