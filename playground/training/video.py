@@ -114,7 +114,8 @@ def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int
     lags behind the others, without forgetting them)."""
     pictures = round(batch * PICTURE_SHARE)
     focused = round((batch - pictures) * focus_share) if focus else 0
-    parts = [random_clips(sprites, batch - pictures - focused, num_frames, size, generator)]
+    others = batch - pictures - focused
+    parts = [random_clips(sprites, others, num_frames, size, generator)] if others else []
     if pictures:
         parts.append(picture_start_clips(sprites, pictures, num_frames, size, generator, focus))
     if focused:

@@ -89,18 +89,42 @@ def test_asymmetry_leaves_out_sprites_whose_turn_a_picture_cannot_tell(cache_dir
     assert ev.picture_clips("spin", [picture()], SIZE).asymmetry > ev.MIN_ASYMMETRY
 
 
-def test_a_sprite_drawn_a_pixel_off_keeps_its_pixels_and_a_smeared_one_does_not(clip_sets):
+def drawn_off(clips: ev.Clips, right: float, down: float = 0.0) -> torch.Tensor:
+    """The true frames 1 on, drawn with every sprite moved by pixels right and down."""
+    truth = clips.poses
+    centres = truth.centres[:, 1:] + torch.tensor([right, down]) * 2 / SIZE
+    return ev.render(clips.sprites, clips.backgrounds, ev.Poses(centres, truth.angles[:, 1:], truth.halves[:, 1:]), SIZE)
+
+
+def cut(clips: ev.Clips) -> torch.Tensor:
+    """The true frames 1 on with the far third of each sprite's box (in the direction of a slide) left out: a sprite
+    cut at an edge that moves with it."""
+    grid = coordinates(clips.frames[0, :1])[0]  # 2 x S x S
+    edge = clips.poses.centres[:, 1:, 0] + clips.poses.halves[:, 1:] / 3  # B x T - 1
+    beyond = grid[0] > edge[..., None, None]
+    return torch.where(beyond[:, :, None], clips.backgrounds[:, None], clips.frames[:, 1:])
+
+
+def test_a_sprite_drawn_up_to_a_pixel_off_keeps_its_pixels_and_a_smeared_one_does_not(clip_sets):
     clips = clip_sets[MOTIONS.index("bounce")]
     truth, sprite = clips.frames[:, 1:], clips.alpha[:, 1:] > 0.5
-    moved = truth.roll(1, dims=-1)
     smeared = F.avg_pool2d(truth.flatten(0, 1), 5, stride=1, padding=2, count_include_pad=False)
     smeared = smeared.unflatten(0, truth.shape[:2])
 
     def share(made: torch.Tensor) -> float:
         return ((ev.kept_pixels(made, truth) & sprite).sum() / sprite.sum()).item()
 
-    assert share(truth) == share(moved) == 1
-    assert share(smeared) < 0.9
+    assert share(truth) == share(truth.roll(1, dims=-1)) == 1
+    assert share(drawn_off(clips, 0.5, 0.5)) > 0.99 and share(drawn_off(clips, -0.25, 0.5)) > 0.99
+    for wrong in (smeared, drawn_off(clips, 2)):
+        assert share(wrong) < ev.PIXELS_KEPT_GOAL / 100
+
+
+def test_a_sprite_that_leaves_the_frame_a_pixel_early_keeps_its_pixels_and_a_cut_one_does_not(clip_sets):
+    clips = clip_sets[MOTIONS.index("slide_right")]
+    assert ev.measure(clips, drawn_off(clips, 1))["worst_pixels_kept_pct"] == 100
+    assert ev.measure(clips, drawn_off(clips, 0.5))["worst_pixels_kept_pct"] > 95
+    assert ev.measure(clips, cut(clips))["worst_pixels_kept_pct"] < ev.PIXELS_KEPT_GOAL
 
 
 def test_pixels_are_scored_until_the_sprite_is_too_small_to_tell_them(clip_sets):
