@@ -33,11 +33,12 @@ the tracker again on its own clips (2026-11-29: means per motion and horizon at 
   blurred over 5 x 5 pixels 12-87 %, and frame 0 copied 0-88 %. It is measured on whatever part of the sprite is
   inside, but for the frame's outermost pixels (away_from_edge: a sprite a pixel ahead has carried those out) and
   for a clip's frame with fewer than MIN_PIXELS_INSIDE of them (a sliver a few pixels wide, mostly edges: without
-  this floor the truth drawn half a pixel off kept 88.4 % of a slide_down frame of such slivers): a sprite that leaves the frame must leave it
-  whole. Like pose, it is scored only while the sprite's half side is at least MIN_HALF_PX: a sprite a few pixels
-  across has no pixels of its own, each is a mixture of its colours and the background's that a shift of a quarter
-  pixel changes (measured with whole-pixel moves on the held-out zoom_out clips: the true frames drawn a quarter pixel off keep 83 % of the
-  pixels of a sprite 3 px across, and at least 96 % while it is 12 px across or more).
+  this floor the truth drawn half a pixel off kept 88.4 % of a slide_down frame of such slivers): a sprite that
+  leaves the frame must leave it whole. Like pose, it is scored only while the sprite's half side is at least
+  MIN_HALF_PX: a sprite a few pixels across has no pixels of its own, each is a mixture of its colours and the
+  background's that a shift of a quarter pixel changes (measured with whole-pixel moves on the held-out zoom_out
+  clips: the true frames drawn a quarter pixel off kept 83 % of the pixels of a sprite 3 px across, and at least
+  96 % while it was 12 px across or more).
 Pose is scored only while at least MIN_INSIDE of the sprite is inside the frame and its half side is between
 MIN_HALF_PX of the frame's pixels and MAX_HALF of the frame: a sprite mostly outside, a few pixels across, or
 much larger than the frame, has no pose that a picture can tell. Angle is scored only for sprites that look
