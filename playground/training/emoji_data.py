@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -144,24 +145,33 @@ def safe_extract(tarball: Path, dest: Path, keep: tuple[str, ...]) -> int:
 def fetch_package(name: str, version: str, cache_dir: Path, keep: tuple[str, ...] | None = None) -> Path:
     """The extracted `package/` folder of name@version, fetched with `npm pack` unless already in cache_dir.
 
-    Only the members starting with one of `keep` are extracted (default: PACKAGE_FILES[name]).
+    Only the members starting with one of `keep` are extracted (default: PACKAGE_FILES[name]). Each call packs and
+    extracts in a folder of its own and moves the finished folder into place, so processes that fetch at once (an
+    evaluation beside a training run on a fresh machine) never read each other's half-written files.
     """
     folder = cache_dir / f"{name}-{version}"
     if (folder / EXTRACTED_MARKER).exists():
         return folder / "package"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    command = ["npm", "pack", f"{name}@{version}", "--json", "--pack-destination", str(cache_dir)]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
-    except FileNotFoundError:
-        raise RuntimeError("npm is needed to fetch the emoji packages: install Node.js") from None
-    except subprocess.CalledProcessError as error:
-        raise RuntimeError(f"{' '.join(command)} failed: {error.stderr.strip()[-500:]}") from None
-    tarball = cache_dir / json.loads(result.stdout)[0]["filename"]
-    shutil.rmtree(folder, ignore_errors=True)  # a half-extracted folder from an interrupted run
-    safe_extract(tarball, folder, PACKAGE_FILES[name] if keep is None else keep)
-    tarball.unlink()
-    (folder / EXTRACTED_MARKER).touch()
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=f".{name}-") as work:
+        command = ["npm", "pack", f"{name}@{version}", "--json", "--pack-destination", work]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, check=True)
+        except FileNotFoundError:
+            raise RuntimeError("npm is needed to fetch the emoji packages: install Node.js") from None
+        except subprocess.CalledProcessError as error:
+            raise RuntimeError(f"{' '.join(command)} failed: {error.stderr.strip()[-500:]}") from None
+        staged = Path(work) / "extracted"
+        safe_extract(Path(work) / json.loads(result.stdout)[0]["filename"], staged,
+                     PACKAGE_FILES[name] if keep is None else keep)
+        (staged / EXTRACTED_MARKER).touch()
+        if folder.exists() and not (folder / EXTRACTED_MARKER).exists():
+            shutil.rmtree(folder)  # half-extracted by an interrupted run of older code
+        try:
+            staged.rename(folder)
+        except OSError:
+            if not (folder / EXTRACTED_MARKER).exists():  # else another process finished first, as well as ours
+                raise
     return folder / "package"
 
 

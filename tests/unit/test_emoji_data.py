@@ -4,7 +4,10 @@ import io
 import json
 import subprocess
 import tarfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +22,7 @@ from playground.training.emoji_data import (
     IMAGES_PACKAGE,
     IMAGES_VERSION,
     build_splits,
+    fetch_package,
     is_heldout,
     load_split,
     safe_extract,
@@ -211,6 +215,26 @@ def test_tar_extraction_keeps_only_the_wanted_files(tmp_path):
     assert safe_extract(tarball, tmp_path / "dest", ("package/emoji.json",)) == 1
     assert (tmp_path / "dest" / "package" / "emoji.json").read_bytes() == b"hi"
     assert not (tmp_path / "dest" / "package" / "img").exists()
+
+
+def test_fetches_running_at_once_each_get_the_whole_package(tmp_path, monkeypatch):
+    """Four fetches of one package at once (as an evaluation beside a training run on a fresh machine): every npm
+    pack finishes before any extraction starts, and each caller still gets the whole extracted package."""
+    callers = 4
+    all_packed = threading.Barrier(callers)
+
+    def fake_npm_pack(command, **kwargs):
+        destination = Path(command[command.index("--pack-destination") + 1])
+        make_tarball(destination / "pkg-1.0.0.tgz", ["package/emoji.json", "package/img/a.png"])
+        all_packed.wait(timeout=10)
+        return subprocess.CompletedProcess(command, 0, stdout=json.dumps([{"filename": "pkg-1.0.0.tgz"}]))
+
+    monkeypatch.setattr(subprocess, "run", fake_npm_pack)
+    with ThreadPoolExecutor(callers) as pool:
+        folders = list(pool.map(lambda _: fetch_package("pkg", "1.0.0", tmp_path, ("package/",)), range(callers)))
+    assert folders == [tmp_path / "pkg-1.0.0" / "package"] * callers
+    assert (folders[0] / "emoji.json").read_bytes() == b"hi" and (folders[0] / "img" / "a.png").read_bytes() == b"hi"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pkg-1.0.0"]  # no work folder or tarball left
 
 
 def test_command_line_uses_extracted_packages_without_npm_and_writes_licences(cache_dir, tmp_path, monkeypatch, capsys):
