@@ -24,8 +24,8 @@ DEFAULT_MOTION = "bounce"
 START_BACKENDS = ("diffusion", "gan")  # the image models that can make a start frame from the prompt
 MODEL_NAME = "emoji-video"
 MIN_OBJECT_PIXELS = 24  # a region of the start frame's matte smaller than this is a speck, not an object
-DRAWN_LEVELS = 24  # a start picture's pixel further than this from the light grey (of 255, in any channel) is drawn
-CROP_BELOW_SHARE = 0.75  # a start picture whose drawing spans less of its side than this is cropped to the drawing
+DRAWN_LEVELS = 24  # a start picture's pixel further than this from its background (of 255, in any channel) is drawn
+CROP_BELOW_SHARE = 0.75  # a start picture whose drawing spans less of its side than this is scaled up to it
 OBJECT_SHARE = 0.85  # the share of the cropped picture's side its drawing spans, as our image models' emoji do
 
 
@@ -75,12 +75,23 @@ def load_video_model() -> Sequencer:
     return registry.load(("video", str(config.VIDEO_MODEL_DIR)), lambda: load_sequencer(config.VIDEO_MODEL_DIR))
 
 
+def edge_colour(picture: Image.Image) -> tuple[int, int, int, int]:
+    """The median RGBA colour of an RGBA picture's outermost pixels: its background, where it has a plain one."""
+    pixels = np.asarray(picture)
+    edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    return tuple(int(v) for v in np.median(edge, axis=0))
+
+
 def drawing_square(picture: Image.Image) -> Image.Image:
-    """An RGBA picture cropped to a square around what it draws (pixels away from the light grey), the drawing
-    spanning OBJECT_SHARE of its side, when the drawing spans less than CROP_BELOW_SHARE of the picture; else the
-    picture. An image model may draw a small object anywhere in its picture; the video model moves a sprite that its
-    object fills. Beyond the picture's edges the square is transparent."""
-    channels = ImageChops.difference(picture.convert("RGB"), Image.new("RGB", picture.size, BACKGROUND)).split()
+    """An RGBA picture cropped to a square centred on what it draws (pixels away from its background: the colour of
+    its edge, or the light grey where the edge is transparent): the drawing spans OBJECT_SHARE of the square's side
+    when it spans less than CROP_BELOW_SHARE of the picture, else the square is as wide as the picture's shorter
+    side; a picture that draws nothing is returned as it is. An image model may draw its objects anywhere in its
+    picture, on the light grey or on a coloured background; the video model moves a sprite that they fill, about the
+    sprite's middle. Beyond the picture's edges the square takes the edge's colour."""
+    edge = edge_colour(picture)
+    ground = tuple(round((e * edge[3] + g * (255 - edge[3])) / 255) for e, g in zip(edge[:3], BACKGROUND, strict=True))
+    channels = ImageChops.difference(picture.convert("RGB"), Image.new("RGB", picture.size, ground)).split()
     away = ImageChops.lighter(ImageChops.lighter(channels[0], channels[1]), channels[2])
     drawn = ImageChops.multiply(away.point(lambda level: 255 if level > DRAWN_LEVELS else 0),
                                 picture.getchannel("A").point(lambda alpha: 255 if alpha >= OPAQUE_ALPHA else 0))
@@ -89,18 +100,18 @@ def drawing_square(picture: Image.Image) -> Image.Image:
         return picture
     left, top, right, bottom = box
     span = max(right - left, bottom - top)
-    if span >= CROP_BELOW_SHARE * min(picture.size):
-        return picture
-    side = math.ceil(span / OBJECT_SHARE)
+    side = math.ceil(span / OBJECT_SHARE) if span < CROP_BELOW_SHARE * min(picture.size) else min(picture.size)
     left, top = round((left + right - side) / 2), round((top + bottom - side) / 2)
-    return picture.crop((left, top, left + side, top + side))
+    square = Image.new("RGBA", (side, side), edge)
+    square.alpha_composite(picture.crop((left, top, left + side, top + side)))
+    return square
 
 
 def start_frame(picture: Image.Image) -> Image.Image:
     """A picture as the start frame: its centre square, half the frame's side, in the middle of the frame.
 
-    The picture is the sprite that moves, at the size the model learned sprites at, with room to move; a picture
-    whose drawing is small is first cropped to it (drawing_square). Transparent parts show the image models' light
+    The picture is the sprite that moves, at the size the model learned sprites at, with room to move; it is first
+    cropped to a square centred on its drawing, scaled up to a small one (drawing_square). Transparent parts show the image models' light
     grey; the rest of the frame takes the colour of the picture's edge, so that a picture on a plain background has
     no visible border.
     """
@@ -108,9 +119,7 @@ def start_frame(picture: Image.Image) -> Image.Image:
     side = config.VIDEO_SIZE // 2
     sprite = Image.new("RGBA", (side, side), BACKGROUND + (255,))
     sprite.alpha_composite(ImageOps.fit(rgba, (side, side), Image.Resampling.LANCZOS))
-    pixels = np.asarray(sprite.convert("RGB"))
-    edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    frame = Image.new("RGB", (config.VIDEO_SIZE,) * 2, tuple(int(v) for v in np.median(edge, axis=0)))
+    frame = Image.new("RGB", (config.VIDEO_SIZE,) * 2, edge_colour(sprite)[:3])
     frame.paste(sprite.convert("RGB"), ((config.VIDEO_SIZE - side) // 2,) * 2)
     return frame
 

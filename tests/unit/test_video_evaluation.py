@@ -79,6 +79,16 @@ def test_the_tracker_finds_poses_that_no_motion_rule_draws(clip_sets):
     assert (found.halves / halves - 1).abs().max() * 100 < TOLERANCE["size_pct"]
 
 
+def test_a_clip_whose_true_frames_the_tracker_cannot_read_is_not_scored_for_pose():
+    plain = torch.full((len(SPRITES), 3, SIZE, SIZE), 0.5)
+    hidden = torch.cat([0.5 * SPRITES[:, 3:].expand(-1, 3, -1, -1), SPRITES[:, 3:]], 1)  # the background's grey
+    clips = ev.make_clips("slide_right", hidden, plain, torch.zeros(len(SPRITES), 2), torch.full((len(SPRITES),), 0.45))
+    assert not clips.readable.any()
+    scores = ev.measure(clips, clips.frames[:, 1:])["h4"]
+    assert scores["clips_scored"] == 0 and scores["clips_unreadable"] == len(SPRITES)
+    assert scores["centre_px"] is None  # nothing to judge: neither met nor failed on those clips
+
+
 def test_asymmetry_leaves_out_sprites_whose_turn_a_picture_cannot_tell(cache_dir):
     fakes = load_sprites("train", cache_dir)  # discs and squares of one colour
     plain = torch.full((len(fakes), 3, SIZE, SIZE), 0.5)

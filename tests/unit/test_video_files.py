@@ -80,9 +80,26 @@ def test_a_start_picture_becomes_a_half_size_sprite_in_the_middle_of_a_frame_of_
     assert frame.getpixel((middle, middle)) == (255, 0, 0)
     assert frame.getpixel((quarter - 2, middle)) == frame.getpixel((middle, quarter - 2)) == (240, 240, 240)
     on_blue = Image.new("RGB", (40, 40), (0, 0, 200))
-    on_blue.paste((250, 250, 0), (10, 10, 30, 30))
+    on_blue.paste((250, 250, 0), (4, 4, 36, 36))
     frame = start_frame(on_blue)
     assert frame.getpixel((1, 1)) == (0, 0, 200) and frame.getpixel((middle, middle)) == (250, 250, 0)
+
+
+def test_a_small_drawing_off_the_middle_of_a_coloured_picture_is_centred_with_that_colour_around_it():
+    """As the diffusion model may draw "a yellow smiling face" in a corner of a purple picture: the face is what
+    moves, about its own middle, so it is the sprite's middle; the purple, not the light grey, fills the rest."""
+    purple, yellow = (170, 80, 180), (240, 220, 60)
+    picture = Image.new("RGB", (64, 64), purple)
+    picture.paste(yellow, (2, 4, 22, 24))  # 20 px near the top left corner: the square around it leaves the picture
+    square = drawing_square(picture.convert("RGBA"))
+    assert square.width == square.height == math.ceil(20 / OBJECT_SHARE)
+    pixels = np.asarray(square.convert("RGB")).astype(int)
+    assert (pixels[0] == purple).all() and (pixels[:, 0] == purple).all()  # beyond the picture: its colour
+    frame = np.asarray(start_frame(picture)).astype(int)
+    rows, columns = np.nonzero(np.abs(frame - yellow).max(-1) < 40)
+    assert abs((rows.min() + rows.max() + 1) / 2 - config.VIDEO_SIZE / 2) <= 1
+    assert abs((columns.min() + columns.max() + 1) / 2 - config.VIDEO_SIZE / 2) <= 1
+    assert (np.abs(frame[:2] - purple).max(-1) <= 8).all()  # the frame around the sprite is purple too
 
 
 def test_a_small_drawing_anywhere_in_a_start_picture_becomes_a_sprite_it_fills_as_our_models_emoji_do():
@@ -95,8 +112,13 @@ def test_a_small_drawing_anywhere_in_a_start_picture_becomes_a_sprite_it_fills_a
     assert abs((columns.min() + columns.max() + 1) / 2 - config.VIDEO_SIZE / 2) <= 1
     assert abs(rows.max() - rows.min() + 1 - OBJECT_SHARE * sprite) <= 3  # scaled as big as an emoji in its square
     wide = Image.new("RGBA", (64, 64), BACKGROUND + (255,))
-    wide.paste((0, 0, 200, 255), (2, 20, 2 + math.ceil(CROP_BELOW_SHARE * 64), 30))  # spans enough: left whole
-    assert drawing_square(wide) is wide
+    span = math.ceil(CROP_BELOW_SHARE * 64)
+    wide.paste((0, 0, 200, 255), (2, 20, 2 + span, 30))  # spans enough: kept at its size, centred
+    square = np.asarray(drawing_square(wide))
+    assert square.shape[:2] == (64, 64)
+    rows, columns = np.nonzero(square[..., 2] == 200)
+    assert (rows.min() + rows.max() + 1) / 2 == 32 and (columns.min() + columns.max() + 1) / 2 == 32
+    assert columns.max() - columns.min() + 1 == span
     blank = Image.new("RGBA", (64, 64), BACKGROUND + (255,))
     assert drawing_square(blank) is blank
 
