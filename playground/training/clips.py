@@ -34,6 +34,7 @@ SPRITE_SIZE = 64  # pixels of the source images
 SPRITES_FILE = "emoji-sprites-64-centred.npz"
 HALF_SIZE = (0.35, 0.6)  # range of a sprite's half side at frame 0, in normalised units (22 to 38 px of 64)
 CENTRE_RANGE = 0.45  # frame-0 centres are drawn in [-CENTRE_RANGE, CENTRE_RANGE] on each axis
+NEAR_FLOOR = (-3 / 32, 4 / 32)  # a near-floor bounce's start above the floor, in frame units (3 px below to 4 above)
 IMAGE_BACKGROUND_SHARE = 0.2  # clips on the image models' light grey, the start frames the app makes most
 PLAIN_BACKGROUND_SHARE = 0.3  # then plain random colours; the rest are linear gradients
 PICTURE_OBJECT = (0.85, 0.95)  # a picture start's object's side over the picture's (the diffusion model's: 0.88-0.97)
@@ -131,13 +132,22 @@ class ClipBatch:
 
 
 def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, generator: torch.Generator,
-                 motion: str | None = None) -> ClipBatch:
-    """A batch of clips with random sprites, poses, backgrounds and motions (or all with one motion)."""
+                 motion: str | None = None, near_floor: float = 0.0) -> ClipBatch:
+    """A batch of clips with random sprites, poses, backgrounds and motions (or all with one motion).
+
+    near_floor of the bouncing clips start NEAR_FLOOR above the floor, where the rule makes a small bounce or none,
+    which a start anywhere in the middle of the frame seldom gives (the training's; an evaluation keeps 0).
+    """
     chosen = sprites[torch.randint(len(sprites), (batch,), generator=generator)]
     centre = (torch.rand(batch, 2, generator=generator) * 2 - 1) * CENTRE_RANGE
     low, high = HALF_SIZE
     half = low + (high - low) * torch.rand(batch, generator=generator)
     motions = _motions(batch, generator, motion)
+    if near_floor:
+        near = (motions == MOTIONS.index("bounce")) & (torch.rand(batch, generator=generator) < near_floor)
+        low, high = NEAR_FLOOR
+        drop = low + (high - low) * torch.rand(batch, generator=generator)
+        centre[:, 1] = torch.where(near, 1 - half - drop, centre[:, 1])
     return moving(chosen, motions, centre, half, backgrounds(batch, size, generator), num_frames)
 
 

@@ -4,9 +4,10 @@
 
 Each batch is a fresh set of clips; PICTURE_SHARE of them start as the app's start frames from a generated
 picture do (clips.picture_start_clips: the picture, a square half the frame's side, moves; its object is what
-the matte learns). The model takes the first frame apart (sprite, background, pivot) and rolls out the rest of
-the clip on its own, each made frame being its next input, exactly as in the app. The loss, back-propagated
-through the whole rollout, has four parts:
+the matte learns), and NEAR_FLOOR_SHARE of the bouncing ones start near the floor (a small bounce, or none).
+The model takes the first frame apart (sprite, background, pivot) and rolls out the rest of the clip on its own,
+each made frame being its next input, exactly as in the app. The loss, back-propagated through the whole rollout,
+has four parts:
 - the matte: the sprite's alpha in the first frame, against the one the clip was drawn with;
 - the pose: the sprite's shift, angle and size in every made frame against the motion rule's, in
   pixels (angle and size as the pixels they move at the sprite's edge), each frame weighted more where the true
@@ -48,6 +49,7 @@ TEACHER_FORCED_SHARE = 0.5  # batches that read the true frames and moves instea
 FRESH_LR_FACTOR = 30  # with --init: the learning rate of the parts the exported model lacked, over the rest's
 FOCUS_SHARE = 0.5  # with --focus, by default: the share of the clips other than picture starts that have the motion
 PICTURE_SHARE = 0.25  # clips that start from a picture, as the app's start frames from a prompt do
+NEAR_FLOOR_SHARE = 0.3  # bouncing clips that start near the floor (clips.NEAR_FLOOR): small bounces, and none
 TURN_WEIGHT = 2.0  # per pixel of change of speed: a bounce's steps at the floor weigh 5 to 10 times its others
 
 
@@ -115,11 +117,11 @@ def training_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int
     pictures = round(batch * PICTURE_SHARE)
     focused = round((batch - pictures) * focus_share) if focus else 0
     others = batch - pictures - focused
-    parts = [random_clips(sprites, others, num_frames, size, generator)] if others else []
+    parts = [random_clips(sprites, others, num_frames, size, generator, near_floor=NEAR_FLOOR_SHARE)] if others else []
     if pictures:
         parts.append(picture_start_clips(sprites, pictures, num_frames, size, generator, focus))
     if focused:
-        parts.append(random_clips(sprites, focused, num_frames, size, generator, focus))
+        parts.append(random_clips(sprites, focused, num_frames, size, generator, focus, NEAR_FLOOR_SHARE))
     return ClipBatch(*(torch.cat(fields) for fields in zip(*(vars(part).values() for part in parts), strict=True)))
 
 

@@ -16,7 +16,9 @@ from playground import config
 from playground.training import loop
 from playground.training import video as video_trainer
 from playground.training.clips import (
+    NEAR_FLOOR,
     SPRITE_SIZE,
+    ClipBatch,
     backgrounds,
     centred,
     compose,
@@ -157,6 +159,30 @@ def test_a_focused_training_batch_gives_its_share_to_the_motion_and_keeps_every_
     assert all(len(field) == 256 for field in vars(batch).values())
     centres, _, _ = poses("bounce", batch.centres[focused, 0], batch.halves[focused, 0], 5)
     assert torch.allclose(batch.centres[focused], centres)  # each clip's poses stayed with its motion
+
+
+def test_a_share_of_the_training_bounces_start_near_the_floor_and_the_evaluations_do_not(cache_dir):
+    sprites = load_sprites("train", cache_dir)
+    low, high = NEAR_FLOOR
+
+    def near_share(clips) -> float:
+        above_floor = 1 - clips.halves[:, 0] - clips.centres[:, 0, 1]
+        return ((above_floor >= low) & (above_floor <= high)).float().mean().item()
+
+    count = 1000
+    evaluation = random_clips(sprites, count, 2, SIZE, torch.Generator().manual_seed(4), "bounce")
+    chance = near_share(evaluation)
+    assert chance < 0.1  # a start anywhere in the middle of the frame seldom gives a small bounce
+    training = random_clips(sprites, count, 2, SIZE, torch.Generator().manual_seed(4), "bounce",
+                            video_trainer.NEAR_FLOOR_SHARE)
+    expected = video_trainer.NEAR_FLOOR_SHARE + (1 - video_trainer.NEAR_FLOOR_SHARE) * chance
+    assert abs(near_share(training) - expected) <= 4 * math.sqrt(expected * (1 - expected) / count)
+    assert near_share(random_clips(sprites, 50, 2, SIZE, torch.Generator().manual_seed(4), "bounce", 1.0)) == 1
+    sliding = random_clips(sprites, 50, 2, SIZE, torch.Generator().manual_seed(4), "slide_left", 1.0)
+    assert near_share(sliding) < 0.5  # only bounces start near the floor
+    batch = video_trainer.training_clips(sprites, 400, 2, SIZE, torch.Generator().manual_seed(1), "bounce", 1.0)
+    drawn = batch.halves[:, 0] != 0.5  # not the picture starts, which are all in the middle
+    assert near_share(ClipBatch(*(field[drawn] for field in vars(batch).values()))) > expected - 0.1
 
 
 @pytest.mark.parametrize("share", ["2", "-0.1", "nan"])
