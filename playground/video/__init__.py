@@ -82,6 +82,12 @@ def edge_colour(picture: Image.Image) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in np.median(edge, axis=0))
 
 
+def over_grey(colour: tuple[int, int, int, int]) -> tuple[int, int, int]:
+    """An RGBA colour as it shows over the image models' light grey, where a start frame's transparent parts show."""
+    alpha = colour[3] / 255
+    return tuple(round(c * alpha + g * (1 - alpha)) for c, g in zip(colour[:3], BACKGROUND, strict=True))
+
+
 def drawing_square(picture: Image.Image) -> Image.Image:
     """An RGBA picture cropped to a square centred on what it draws (pixels away from its background: the colour of
     its edge, or the light grey where the edge is transparent): the drawing spans OBJECT_SHARE of the square's side
@@ -90,8 +96,7 @@ def drawing_square(picture: Image.Image) -> Image.Image:
     picture, on the light grey or on a coloured background; the video model moves a sprite that they fill, about the
     sprite's middle. Beyond the picture's edges the square takes the edge's colour."""
     edge = edge_colour(picture)
-    ground = tuple(round((e * edge[3] + g * (255 - edge[3])) / 255) for e, g in zip(edge[:3], BACKGROUND, strict=True))
-    channels = ImageChops.difference(picture.convert("RGB"), Image.new("RGB", picture.size, ground)).split()
+    channels = ImageChops.difference(picture.convert("RGB"), Image.new("RGB", picture.size, over_grey(edge))).split()
     away = ImageChops.lighter(ImageChops.lighter(channels[0], channels[1]), channels[2])
     drawn = ImageChops.multiply(away.point(lambda level: 255 if level > DRAWN_LEVELS else 0),
                                 picture.getchannel("A").point(lambda alpha: 255 if alpha >= OPAQUE_ALPHA else 0))
@@ -111,15 +116,15 @@ def start_frame(picture: Image.Image) -> Image.Image:
     """A picture as the start frame: its centre square, half the frame's side, in the middle of the frame.
 
     The picture is the sprite that moves, at the size the model learned sprites at, with room to move; it is first
-    cropped to a square centred on its drawing, scaled up to a small one (drawing_square). Transparent parts show the image models' light
-    grey; the rest of the frame takes the colour of the picture's edge, so that a picture on a plain background has
-    no visible border.
+    cropped to a square centred on its drawing, scaled up to a small one (drawing_square). Transparent parts show
+    the image models' light grey; the rest of the frame takes the colour of the picture's edge, so that a picture on
+    a plain background has no visible border.
     """
     rgba = drawing_square(picture.convert("RGBA"))
     side = config.VIDEO_SIZE // 2
     sprite = Image.new("RGBA", (side, side), BACKGROUND + (255,))
     sprite.alpha_composite(ImageOps.fit(rgba, (side, side), Image.Resampling.LANCZOS))
-    frame = Image.new("RGB", (config.VIDEO_SIZE,) * 2, edge_colour(sprite)[:3])
+    frame = Image.new("RGB", (config.VIDEO_SIZE,) * 2, over_grey(edge_colour(rgba)))
     frame.paste(sprite.convert("RGB"), ((config.VIDEO_SIZE - side) // 2,) * 2)
     return frame
 
