@@ -41,13 +41,13 @@ the tracker again on its own clips (2026-11-29: means per motion and horizon at 
   96 % while it was 12 px across or more).
 Pose is scored only while at least MIN_INSIDE of the sprite is inside the frame and its half side is between
 MIN_HALF_PX of the frame's pixels and MAX_HALF of the frame: a sprite mostly outside, a few pixels across, or
-much larger than the frame, has no pose that a picture can tell; and only where the tracker reads the true frame's
-centre within READABLE_PX (the centre goal): a sprite nearly the colour of its background can defeat it (a red
-teapot on an orange-to-red gradient, 17 px off at 16 frames: the one such clip of the 216 held-out clips of seeds 0,
-1 and 2), and a judge that cannot read the truth cannot judge a made frame. Angle is scored only for sprites that look
-different when turned: asymmetry (the least change under a turn of 45° to 315°) of at least MIN_ASYMMETRY,
-which leaves out discs, plain squares, clock faces, flags like Tunisia's and pictures whose object is
-symmetric (about one held-out clip in six). Which frames are scored is decided from the truth, so it is the
+much larger than the frame, has no pose that a picture can tell; and only where the tracker reads the true
+frame's centre within READABLE_PX (the centre goal): a sprite nearly the colour of its background can defeat it (a
+red teapot on an orange-to-red gradient, 17 px off at 16 frames: the one such clip of the 216 held-out clips of
+seeds 0, 1 and 2), and a judge that cannot read the truth cannot judge a made frame. Angle is scored only for
+sprites that look different when turned: asymmetry (the least change under a turn of 45° to 315°) of at least
+MIN_ASYMMETRY, which leaves out discs, plain squares, clock faces, flags like Tunisia's and pictures whose object
+is symmetric (about one held-out clip in six). Which frames are scored is decided from the truth, so it is the
 same for the model and the baselines. The centre compared is that of what is seen of the sprite (its pixels
 unlike the background in frame 0, carried with the sprite), so that a sprite that looks the same turned is
 not counted off-centre.
@@ -55,9 +55,9 @@ not counted off-centre.
 **The clips**: held-out emoji (never seen in training), clips_per_motion per motion, each of a different
 emoji, 64 frames (the start frame and the 63 the app can add); and start frames drawn by our diffusion model
 from a few prompts, as the app makes them (playground.video.start_frame: the picture, cropped first to a square
-centred on its drawing, as a half-size square in the middle, on its edge colour), the square being the sprite. The model
-reads frame 0 only, as in the app. Two baselines, on the same clips: copy_last repeats frame 0 (all the model
-sees), and linear moves the sprite on in a straight line at its speed between frames 0 and 1 (it sees one real
+centred on its drawing, as a half-size square in the middle, on its edge colour), the square being the sprite.
+The model reads frame 0 only, as in the app. Two baselines, on the same clips: copy_last repeats frame 0 (all the
+model sees), and linear moves the sprite on in a straight line at its speed between frames 0 and 1 (it sees one real
 frame more than the model). Horizon h is frame h of the clip.
 """
 

@@ -76,9 +76,12 @@ def load_video_model() -> Sequencer:
 
 
 def edge_colour(picture: Image.Image) -> tuple[int, int, int, int]:
-    """The median RGBA colour of an RGBA picture's outermost pixels: its background, where it has a plain one."""
-    pixels = np.asarray(picture)
-    edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    """The median RGBA colour of an RGBA picture's outermost pixels: its background, where it has a plain one.
+
+    Only those pixels are read: an upload may have 16 million."""
+    width, height = picture.size
+    strips = [(0, 0, width, 1), (0, height - 1, width, height), (0, 0, 1, height), (width - 1, 0, width, height)]
+    edge = np.concatenate([np.asarray(picture.crop(box)).reshape(-1, 4) for box in strips])
     return tuple(int(v) for v in np.median(edge, axis=0))
 
 
