@@ -116,7 +116,7 @@ def drawing_square(picture: Image.Image) -> Image.Image:
 
 
 def start_frame(picture: Image.Image) -> Image.Image:
-    """A picture as the start frame: its centre square, half the frame's side, in the middle of the frame.
+    """A picture as the start frame: a square of it centred on its drawing, half the frame's side, in the middle.
 
     The picture is the sprite that moves, at the size the model learned sprites at, with room to move; it is first
     cropped to a square centred on its drawing, scaled up to a small one (drawing_square). Transparent parts show
