@@ -28,7 +28,7 @@ from playground.image.pictures import BACKGROUND
 from playground.training import emoji_data
 from playground.validation import check_choice
 from playground.video.convlstm import sprite_box
-from playground.video.motions import MOTIONS, poses
+from playground.video.motions import MOTIONS, floor_height, poses
 
 SPRITE_SIZE = 64  # pixels of the source images
 SPRITES_FILE = "emoji-sprites-64-centred.npz"
@@ -147,7 +147,7 @@ def random_clips(sprites: torch.Tensor, batch: int, num_frames: int, size: int, 
         near = (motions == MOTIONS.index("bounce")) & (torch.rand(batch, generator=generator) < near_floor)
         low, high = NEAR_FLOOR
         drop = low + (high - low) * torch.rand(batch, generator=generator)
-        centre[:, 1] = torch.where(near, 1 - half - drop, centre[:, 1])
+        centre[:, 1] = torch.where(near, floor_height(half) - drop, centre[:, 1])
     return moving(chosen, motions, centre, half, backgrounds(batch, size, generator), num_frames)
 
 

@@ -66,6 +66,12 @@ def find_motions(prompt: str) -> tuple[list[str], str]:
     return motions, re.sub(r"\s+([,;])", r"\1", " ".join("".join(kept).split())).strip(" ,;")
 
 
+def floor_height(half: torch.Tensor) -> torch.Tensor:
+    """The centre's height (frame units, y down) at which a sprite of that half side touches the bottom edge: where a
+    bounce turns."""
+    return 1 - half
+
+
 def poses(motion: str, centre: torch.Tensor, half: torch.Tensor, num_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Centres (B x T x 2), angles in radians (B x T) and half-sizes (B x T) of B sprites over T frames.
 
@@ -80,8 +86,7 @@ def poses(motion: str, centre: torch.Tensor, half: torch.Tensor, num_frames: int
         direction = torch.tensor(SLIDE_DIRECTIONS[motion], dtype=torch.float32)
         centres = centres + SLIDE_SPEED * t[None, :, None] * direction
     elif motion == "bounce":
-        floor = 1 - half  # the centre's height when the sprite touches the bottom edge
-        drop = (floor - centre[:, 1]).clamp(min=0)
+        drop = (floor_height(half) - centre[:, 1]).clamp(min=0)
         phase = (t / BOUNCE_PERIOD) % 1
         fall = torch.where(phase < 0.5, (2 * phase) ** 2, (2 * (1 - phase)) ** 2)  # parabolic, like a thrown ball
         centres[:, :, 1] = centre[:, None, 1] + drop[:, None] * fall

@@ -56,6 +56,7 @@ from playground.video.motions import (
     ZOOM_RATE,
     find_motion,
     find_motions,
+    floor_height,
     poses,
 )
 
@@ -166,7 +167,7 @@ def test_a_share_of_the_training_bounces_start_near_the_floor_and_the_evaluation
     low, high = NEAR_FLOOR
 
     def near_share(clips) -> float:
-        above_floor = 1 - clips.halves[:, 0] - clips.centres[:, 0, 1]
+        above_floor = floor_height(clips.halves[:, 0]) - clips.centres[:, 0, 1]
         return ((above_floor >= low) & (above_floor <= high)).float().mean().item()
 
     count = 1000
