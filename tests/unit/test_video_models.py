@@ -40,6 +40,7 @@ from playground.video.convlstm import (
     coordinates,
     draw,
     fit_plane,
+    floor_gap,
     gate_maps,
     load_sequencer,
     objects,
@@ -369,6 +370,30 @@ def test_the_step_head_feels_a_frame_edge_when_the_sprites_square_comes_near_it(
     assert torch.allclose(felt[:, 3], 1 - frames / CONTACT_PIXELS, atol=0.05)  # bottom: by the square, not the drawing
     assert torch.equal(felt[:, :3], torch.zeros(3, 3))  # left, right and top are far
     assert torch.equal(contact(torch.zeros(1, 4), size), torch.zeros(1, 4))  # a sprite gone
+
+
+def test_the_floor_step_moves_a_sprite_down_by_a_share_of_its_squares_gap_to_the_floor_at_one_phase_of_one_motion():
+    size = 64
+    wide = torch.zeros(2, 1, size, size)
+    wide[..., 10:20, 8:40] = 1.0  # 32 pixels wide, 10 tall: its square reaches 11 pixels below what is drawn
+    wide[1, ..., 43:53, 8:40], wide[1, ..., 10:20, 8:40] = 1.0, 0.0  # the same sprite with its square on the floor
+    gap = floor_gap(box(wide))
+    assert torch.allclose(gap, torch.tensor([[33 / 32], [0.0]]))  # the square's side is the box's longer one: 33 px up
+    frame, move = torch.rand(2, 3, size, size), torch.zeros(2, 4)
+    bounce, slide = torch.full((2,), MOTIONS.index("bounce")), torch.full((2,), MOTIONS.index("slide_down"))
+    model = tiny_sequencer()
+    phase = 5
+
+    def step(motion: torch.Tensor, frame_index: int) -> torch.Tensor:
+        with torch.no_grad():
+            return model(frame, wide, motion, move, model.initial_state(frame), frame_index, box(wide))[0]
+
+    assert torch.equal(step(bounce, phase), torch.zeros(2, 4))  # a new model does not step down yet
+    with torch.no_grad():  # a quarter of the gap at that frame of a bounce's period
+        model.floor_step.weight[MOTIONS.index("bounce"), phase] = 0.25
+    assert torch.allclose(step(bounce, phase), torch.tensor([[0.0, 0.25 * 33 / 32, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
+    assert torch.equal(step(bounce, phase + 1), torch.zeros(2, 4))  # nothing at another frame of the period
+    assert torch.equal(step(slide, phase), torch.zeros(2, 4))  # nor for another motion
 
 
 def train(out, cache_dir, steps):
