@@ -175,6 +175,12 @@ def box(coverage: torch.Tensor) -> torch.Tensor:
     return torch.cat([middle, extent / coverage.shape[-1]], 1)
 
 
+def square_half(sprite: torch.Tensor) -> torch.Tensor:
+    """B x 1: half the side of the sprite's square (the longer side of its box, B x 4 as box gives it), in frame units:
+    the square a bounce turns on and falls by (playground.video.motions)."""
+    return sprite[:, 2:].amax(1, keepdim=True)
+
+
 def contact(sprite: torch.Tensor, size: int) -> torch.Tensor:
     """B x 4: how close the sprite's square (the longer side of its box, B x 4 as box gives it, around the box's
     middle) is to the left, right, top and bottom edges of a frame of size pixels: 1 touching or past it, falling to 0
@@ -183,15 +189,15 @@ def contact(sprite: torch.Tensor, size: int) -> torch.Tensor:
     What a bounce turns on: the floor is where the square touches the bottom edge (playground.video.motions).
     """
     middle = sprite[:, :2]
-    half = sprite[:, 2:].amax(1, keepdim=True)  # the square's side in frame sides: half of it in frame units
+    half = square_half(sprite)
     gaps = torch.cat([middle - half + 1, 1 - middle - half], 1)[:, [0, 2, 1, 3]] * size / 2  # in pixels
     return ((1 - gaps / CONTACT_PIXELS).clamp(0, 1) * (half > 0)).float()
 
 
 def floor_gap(sprite: torch.Tensor) -> torch.Tensor:
-    """B x 1: how far (frame units) the sprite's square (the longer side of its box, B x 4 as box gives it) has to fall
-    to touch the bottom edge of the frame, 0 where it is there or below: how far a bounce from there falls."""
-    return (floor_height(sprite[:, 2:].amax(1, keepdim=True)) - sprite[:, 1:2]).clamp(min=0)
+    """B x 1: how far (frame units) the sprite's square (square_half; B x 4 as box gives it) has to fall to touch the
+    bottom edge of the frame, 0 where it is there or below: how far a bounce from there falls."""
+    return (floor_height(square_half(sprite)) - sprite[:, 1:2]).clamp(min=0)
 
 
 def clock(frame_index: int, like: torch.Tensor) -> torch.Tensor:
