@@ -2,7 +2,8 @@
 same run, so that noise on a shared machine cancels out in the ratios.
 
 Prints GAN pictures/s (generate_pictures against a bare generator forward), diffusion latency for 4
-pictures (generate_image against a bare UNet + scheduler loop with the same guidance batch), and, so
+pictures (generate_image against a bare UNet + scheduler loop with the same guidance batch), the cost of the layout
+for prompts of several objects (against the model alone on the same prompt), and, so
 that speed is compared at equal quality, seconds per 4 pictures and the image benchmark's overall score
 (playground.training.evaluate: GenEval's six tasks over held-out combinations, judged by the independent
 judge) for several schedulers and step counts. On a 2-core machine busy with other work
@@ -28,7 +29,7 @@ from diffusers.utils.torch_utils import randn_tensor
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from playground import config
-from playground.image import ImageSettings, diffusion, gan, generate_image
+from playground.image import ImageSettings, diffusion, gan, generate_batch, generate_image, planner
 from playground.image.text_encoder import TextEncoder, encode
 from playground.precision import autocast
 from playground.training import evaluate
@@ -44,6 +45,7 @@ PROMPTS, PROMPTS_QUICK = 3, 1  # benchmark prompts per task (4 pictures each) pe
 # (scheduler, num_inference_steps) whose speed and quality are compared
 QUALITY_SETTINGS = [("dpm++", 10), ("dpm++", 15), ("dpm++", 20), ("euler", 20), ("ddim", 20), ("ddim", 50),
                     ("ddpm", 100)]
+LAYOUT_PROMPTS = ("a blue heart and a red star", "three apples", "four stars")  # 2, 3 and 4 regions
 GOAL_SECONDS = 2.0  # 4 pictures of 64 px at default settings (issue 11)
 LOAD_TRIES = 5  # background training rewrites the model folders now and then: a load may catch a file half-written
 
@@ -123,6 +125,17 @@ def bare_loop(pipeline: diffusion.TextToImagePipeline) -> Callable[[], torch.Ten
     return run
 
 
+def layout_latencies(prompt: str, runs: int) -> tuple[float, float]:
+    """Median seconds for 4 pictures of a prompt of several objects, in the app's layout (a region per object, each
+    predicted with its own words) and by the model alone, alternated."""
+    planned, alone = [], []
+    for _ in range(runs):
+        for plan_layout, times in ((True, planned), (False, alone)):
+            times.append(timed(lambda: generate_batch(DEFAULTS, [prompt] * DEFAULTS.num_images, DEFAULTS.seeds,
+                                                      plan_layout))[0])
+    return statistics.median(planned), statistics.median(alone)
+
+
 def quality(settings: list[tuple[str, int]], count: int) -> list[float]:
     """The benchmark's overall score (the mean of GenEval's six tasks; `count` held-out prompts per task, 4 pictures
     per prompt) of our diffusion model with each (scheduler, steps) and the default guidance."""
@@ -174,6 +187,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'ratio app / bare (pipeline overhead)':58}{default_s / bare_s:10.2f}x")
     quick_note = f" (--quick: {DDPM_STEPS_QUICK}, not {DDPM_STEPS} steps)" if args.quick else ""
     print(f"  {f'app path, ddpm, {ddpm_steps} steps':58}{ddpm_s:10.2f}   one run{quick_note}")
+
+    print(f"\n{'Prompts of several objects, 4 pictures (seconds)':60}{'layout':>10}{'alone':>8}{'ratio':>8}")
+    for prompt in LAYOUT_PROMPTS:
+        planned, alone = layout_latencies(prompt, 1 if args.quick else 3)
+        print(f"  {repr(prompt) + f' ({len(planner.plan(prompt))} regions)':58}{planned:10.2f}{alone:8.2f}"
+              f"{planned / alone:7.2f}x")
 
     print(f"\nSpeed at equal quality: the benchmark's overall score (GenEval's six tasks, {count} held-out prompts "
           f"each, 4 pictures per prompt; higher: closer to the prompt)")

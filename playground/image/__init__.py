@@ -104,11 +104,13 @@ def generate_image(
     return GeneratedImages(images, [settings.for_image(s) for s in settings.seeds], timeline)
 
 
-def generate_batch(settings: ImageSettings, prompts: list[str], seeds: list[int]) -> list[Image.Image]:
+def generate_batch(settings: ImageSettings, prompts: list[str], seeds: list[int], plan_layout: bool = True
+                   ) -> list[Image.Image]:
     """One picture per (prompt, seed) pair with the other settings shared, in batches of MAX_NUM_IMAGES.
 
     What evaluations and comparisons use: many prompts at once cost less than one call each.
-    Only our own models (gan, diffusion) take several prompts per batch.
+    Only our own models (gan, diffusion) take several prompts per batch; plan_layout=False measures our diffusion
+    model without the layout the app plans for a prompt of several objects (playground.image.planner).
     """
     if len(prompts) != len(seeds):
         raise ValueError(f"prompts and seeds must pair up, got {len(prompts)} prompts and {len(seeds)} seeds")
@@ -127,6 +129,6 @@ def generate_batch(settings: ImageSettings, prompts: list[str], seeds: list[int]
         else:
             pictures += diffusion.run_pipeline(
                 diffusion.load_pipeline(settings.model), part, settings.negative_prompt, part_seeds,
-                settings.num_inference_steps, settings.guidance_scale, settings.scheduler,
+                settings.num_inference_steps, settings.guidance_scale, settings.scheduler, plan_layout=plan_layout,
             )[0]
     return pictures

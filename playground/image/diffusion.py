@@ -33,7 +33,7 @@ from transformers import BertModel, PreTrainedTokenizerBase
 
 from playground import config, registry
 from playground.hub import first_line, hub_source
-from playground.image import world
+from playground.image import planner, world
 from playground.image.text_encoder import EMBEDDING_DIM, TextEncoder, encode, load_text_encoder
 from playground.precision import autocast
 from playground.validation import check_offered_model
@@ -81,8 +81,10 @@ def unet_config(tiny: bool = False) -> dict:
 class TextToImagePipeline(DiffusionPipeline):
     """Text to a small picture with classifier-free guidance, in the numbered steps of a diffusers pipeline.
 
-    The UNet denoises the autoencoder's latents, which its decoder turns into the picture. The frozen text encoder
-    and tokenizer are not part of the saved folder (they ship in their own package): pass them to from_pretrained.
+    The UNet denoises the autoencoder's latents, which its decoder turns into the picture. A prompt of several
+    objects is drawn in a layout (playground.image.planner; plan_layout=False: the model alone): each object's
+    region is predicted with that object's own words. The frozen text encoder and tokenizer are not part of the saved
+    folder (they ship in their own package): pass them to from_pretrained.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
@@ -124,6 +126,7 @@ class TextToImagePipeline(DiffusionPipeline):
         num_images_per_prompt: int = 1,
         num_inference_steps: int = DEFAULT_STEPS,
         guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+        plan_layout: bool = True,
         generator: torch.Generator | None = None,
         output_type: str = "pil",
         callback_on_step_end: Callable[..., dict] | None = None,
@@ -141,18 +144,29 @@ class TextToImagePipeline(DiffusionPipeline):
         guided = guidance_scale > 1.0
         device = self._execution_device
 
-        # 2. Encode the prompts (and the negative prompts, the "unconditional" half of guidance)
-        encoder = TextEncoder(self.text_encoder, self.tokenizer)
-        texts = [p for p in prompts for _ in range(num_images_per_prompt)]
+        # 2. Plan the layouts: a region per object of a prompt of several (plan_layout), else one region, the whole
+        # picture, with the whole prompt; then encode the regions' prompts (and the negative prompts, the
+        # "unconditional" half of guidance)
+        side = self.unet.config.sample_size
+        pictures = [p for p in prompts for _ in range(num_images_per_prompt)]
+        texts, owners, region_masks = [], [], []
+        for index, picture_prompt in enumerate(pictures):
+            regions = planner.plan(picture_prompt) if plan_layout else []
+            texts += [r.prompt for r in regions] or [picture_prompt]
+            owners += [index] * max(1, len(regions))
+            region_masks.append(planner.region_masks(regions, side) if regions else torch.ones(1, side, side))
+        owners = torch.tensor(owners, device=device)  # the picture of each region
+        masks = torch.cat(region_masks)[:, None].to(device)
         if guided:
             texts = [n for n in negatives for _ in range(num_images_per_prompt)] + texts
+        encoder = TextEncoder(self.text_encoder, self.tokenizer)
         encoding = encode(texts, encoder)
         states, mask = encoding.token_states.to(self.unet.dtype), encoding.attention_mask
-        sentence = encoding.sentence.to(self.unet.dtype)  # the UNet's class embedding: the whole prompt
+        sentence = encoding.sentence.to(self.unet.dtype)  # the UNet's class embedding: the whole prompt (or region's)
 
         # 3. Prepare the starting noise
-        batch = len(prompts) * num_images_per_prompt
-        shape = (batch, self.unet.config.in_channels, self.unet.config.sample_size, self.unet.config.sample_size)
+        batch = len(pictures)
+        shape = (batch, self.unet.config.in_channels, side, side)
         latents = randn_tensor(shape, generator=generator, device=device, dtype=self.unet.dtype)
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         latents = latents * self.scheduler.init_noise_sigma
@@ -160,13 +174,16 @@ class TextToImagePipeline(DiffusionPipeline):
         # 4. Denoise
         for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
             model_input = self.scheduler.scale_model_input(latents, t)
-            doubled = torch.cat([model_input] * 2) if guided else model_input
+            inputs = torch.cat([model_input, model_input[owners]]) if guided else model_input[owners]
             with autocast(device):  # bfloat16 where the hardware computes it
-                output = self.unet(doubled, t, encoder_hidden_states=states, encoder_attention_mask=mask,
+                output = self.unet(inputs, t, encoder_hidden_states=states, encoder_attention_mask=mask,
                                    class_labels=sentence).sample.float()
+            # each region's prediction, kept inside its region
+            conditional = torch.zeros_like(output[:batch]).index_add_(0, owners, output[-len(owners):] * masks)
             if guided:
-                unconditional, conditional = output.chunk(2)
-                output = unconditional + guidance_scale * (conditional - unconditional)
+                output = output[:batch] + guidance_scale * (conditional - output[:batch])
+            else:
+                output = conditional
             if callback_on_step_end is not None:
                 tensors = {"latents": latents, "predicted_original": self._predicted_original(model_input, output, t)}
                 callback_on_step_end(self, i, t, {k: tensors[k] for k in callback_on_step_end_tensor_inputs})
@@ -287,8 +304,12 @@ def run_pipeline(
     guidance_scale: float,
     scheduler: str,
     on_step: Callable[[int, int], None] | None = None,
+    plan_layout: bool = True,
 ) -> tuple[list[Image.Image], Timeline]:
-    """One picture per (prompt, seed) pair, and the timeline of every few steps (steps only where there is a VAE)."""
+    """One picture per (prompt, seed) pair, and the timeline of every few steps (steps only where there is a VAE).
+
+    plan_layout=False: our model draws a prompt of several objects without a layout (to measure what it does alone).
+    """
     pipeline = loaded.pipeline
     every = math.ceil(num_inference_steps / TIMELINE_FRAMES)
     ours = isinstance(pipeline, TextToImagePipeline)
@@ -304,7 +325,7 @@ def run_pipeline(
             held.append(tensors["predicted_original" if ours else "latents"].detach().clone())
         return tensors
 
-    kwargs = {}
+    kwargs = {"plan_layout": plan_layout} if ours else {}
     if negative_prompt:
         kwargs["negative_prompt"] = [negative_prompt] * len(prompts)
     with loaded.lock:

@@ -1,9 +1,11 @@
 """The image benchmark: GenEval's tasks in our world, judged detail by detail by the independent judge.
 
     python -m playground.training.evaluate [--backends real,diffusion,gan] [--model FOLDER] [--gan FOLDER] [--prompts 20]
-        [--steps 20 --guidance 3] [--json FILE]
+        [--steps 20 --guidance 5] [--no-layout] [--json FILE]
 
-Template prompts per task, 4 pictures each (seeds 0-3), default settings unless --steps or --guidance say otherwise.
+Template prompts per task, 4 pictures each (seeds 0-3), default settings unless --steps or --guidance say otherwise;
+the diffusion model draws a prompt of several objects in the layout the app plans for it (playground.image.planner),
+or alone with --no-layout.
 Where a task asks for a combination, its prompts are drawn from the combinations held out of training
 (playground.training.scenes.is_heldout), so a model cannot pass by having seen them:
 - GenEval's six: single object ("a cat"), two objects ("a cat and a key"), counting ("three apples"), colours
@@ -102,15 +104,17 @@ def real_pictures(world: WorldSprites, prompts: list[str], seed: int = 0) -> tor
     return torch.stack(pictures)
 
 
-def generated_pictures(settings: ImageSettings, prompts: list[str], generator: Generator | None = None) -> torch.Tensor:
+def generated_pictures(settings: ImageSettings, prompts: list[str], generator: Generator | None = None,
+                       plan_layout: bool = True) -> torch.Tensor:
     """PICTURES_PER_PROMPT pictures per prompt (seeds 0-3) with the settings' backend, model, steps and guidance, or
-    by the GAN generator given, at the judge's size."""
+    by the GAN generator given, at the judge's size; plan_layout=False: our diffusion model without the layout the
+    app plans for a prompt of several objects."""
     repeated = [p for p in prompts for _ in range(PICTURES_PER_PROMPT)]
     seeds = list(range(PICTURES_PER_PROMPT)) * len(prompts)
     if generator is not None:
         pictures = gan.generate_pictures(repeated, seeds, generator)
     else:
-        pictures = generate_batch(settings, repeated, seeds)
+        pictures = generate_batch(settings, repeated, seeds, plan_layout)
     return pictures_tensor([world_picture(p) for p in pictures])  # a 32 px model's judged at 64 px, each pixel doubled
 
 
@@ -146,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", type=int, default=20, help="prompts per task")
     parser.add_argument("--steps", type=int, default=ImageSettings.num_inference_steps, help="diffusion steps")
     parser.add_argument("--guidance", type=float, default=ImageSettings.guidance_scale, help="diffusion guidance scale")
+    parser.add_argument("--no-layout", action="store_true",
+                        help="diffusion: draw a prompt of several objects without the app's layout (the model alone)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = ImageSettings(backend=backend, model=args.model, num_inference_steps=args.steps,
                                      guidance_scale=args.guidance) if backend == "diffusion" else ImageSettings(backend=backend)
             generator = load_generator(args.gan) if backend == "gan" and args.gan else None
-            pictures = {task: generated_pictures(settings, p, generator) for task, p in prompts.items()}
+            pictures = {task: generated_pictures(settings, p, generator, not args.no_layout) for task, p in prompts.items()}
         results[backend] = score(prompts, pictures)
         seconds[backend] = time.perf_counter() - start
     print(table(results))

@@ -11,7 +11,7 @@ import gradio as gr
 from PIL import Image
 
 from playground import config, image
-from playground.image import metadata, world
+from playground.image import metadata, planner, world
 from playground.image.judge import JudgeConfig, Verdict, judge_pictures, verdict_text
 from playground.image.postprocess import UPSCALES, PostProcessing, postprocess
 from playground.ui.common import show_errors
@@ -55,6 +55,13 @@ in the top left corner, on a blue background, flat style"): the more you say, th
 to what you meant. Under each of our models' pictures, a *judge* checks every detail of the prompt: ✓ honoured,
 ✗ not (with what it saw instead). The judge is a small detector trained only on real drawings of this world, never
 on the models' pictures, so it does not share their blind spots. Try the examples: a ladder of detail, same seed.
+
+**Several objects: a layout first.** A model that reads the whole prompt at once mixes up which word goes
+where: asked for "a blue heart and a red star" ours draws two blobs of mixed colours, as every model GenEval
+measured does. So for a prompt of two or more objects, our diffusion model draws in a *layout* (as LLM-grounded
+diffusion does): the app reads the prompt, gives each object a region (a relation puts its two objects on opposite
+sides; a stated place is kept), and at every step the model predicts each region with that object's own words
+only ("a blue heart on the left"). The layout is listed under the pictures.
 
 **Post-processing** (brightness, contrast, colour, sharpness, upscale) changes the finished pictures
 with Pillow, without running the model again. Every PNG keeps its settings: drop one into *PNG info*.
@@ -145,6 +152,15 @@ def vocabulary_note(prompt: str) -> str:
             f"*What this model knows*, so its pictures cannot show {'them' if many else 'it'}.")
 
 
+def layout_note(prompt: str) -> str:
+    """For a prompt of several objects: the regions our diffusion model drew them in ("" when it drew no layout)."""
+    regions = planner.plan(prompt)
+    if not regions:
+        return ""
+    return (f"**Layout**: {len(regions)} regions, each drawn with its own words: "
+            + " · ".join(f"“{r.prompt}”" for r in regions))
+
+
 def _checks_line(verdict: Verdict) -> str:
     return f"{verdict_text(verdict)} — **{verdict.honoured} of {len(verdict.checks)}**"
 
@@ -152,7 +168,7 @@ def _checks_line(verdict: Verdict) -> str:
 @show_errors
 def show_checks(generated: Generated | None) -> str:
     """Under the pictures: for each one, the details of the prompt it honours ✓ and does not ✗ (our models only),
-    after a note on the prompt's words outside the vocabulary."""
+    after notes on the prompt's words outside the vocabulary and on the layout its objects were drawn in."""
     if generated is None:
         return gr.skip()
     if not generated.ours:
@@ -160,14 +176,14 @@ def show_checks(generated: Generated | None) -> str:
     prompt = generated.settings[0]["prompt"]
     if not prompt.strip():
         return "A random picture: the prompt asked for nothing, so there is nothing to check."
-    note = vocabulary_note(prompt)
+    notes = [vocabulary_note(prompt), layout_note(prompt) if generated.settings[0]["backend"] == "diffusion" else ""]
     verdicts = judge_pictures(prompt, generated.images)
     if not verdicts[0].checks:
         lines = ["The prompt names nothing the judge can check: ask for an object of *What this model knows*."]
     else:
         lines = [CHECKS_HEADING, *(f"{i}. (seed {s['seed']}) {_checks_line(v)}"
                                    for i, (v, s) in enumerate(zip(verdicts, generated.settings), 1))]
-    return "\n\n".join([note, *lines] if note else lines)
+    return "\n\n".join([*(n for n in notes if n), *lines])
 
 
 @show_errors

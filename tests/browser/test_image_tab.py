@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from playground import config
-from playground.image import ImageSettings, diffusion, metadata
+from playground.image import ImageSettings, diffusion, metadata, planner
 from playground.image.world import COLOUR_RGB
 from playground.ui.image import EXAMPLES
 
@@ -98,6 +98,17 @@ def test_each_picture_shows_which_details_it_honours_and_unknown_words_get_a_not
     expect(vocabulary.locator("img")).to_be_visible()
     expect(vocabulary).to_contain_text('"black and white style"')
     page.screenshot(path="/tmp/image_tab_checks.png", full_page=True)
+
+
+def test_a_prompt_of_two_objects_shows_the_layout_it_was_drawn_in_above_the_checks(page):
+    prompt = "a blue heart and a red star"
+    generate(page, prompt)
+    checks = page.locator("#image-checks")
+    for region in planner.plan(prompt):
+        expect(checks).to_contain_text(region.prompt, timeout=30_000)
+    expect(checks.locator("li")).to_have_count(4)
+    line = checks.locator("li").first.inner_text()
+    assert line.count("✓") + line.count("✗") == 4, line  # each object and its colour
 
 
 def test_a_dropped_picture_is_judged_against_the_prompt(page, tmp_path):

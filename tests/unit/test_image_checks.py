@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from playground import config
-from playground.image import ImageSettings
+from playground.image import ImageSettings, planner
 from playground.image.judge import (
     Check,
     Found,
@@ -130,6 +130,15 @@ def test_words_outside_the_vocabulary_get_a_visible_note_before_the_checks(tiny_
     assert shown[0] == tab.vocabulary_note("a skyscraper") and shown[1] == tab.CHECKS_HEADING
     nothing = tab.show_checks(generated("a skyscraper")).split("\n\n")
     assert nothing[0] == tab.vocabulary_note("a skyscraper") and nothing[1].startswith("The prompt names nothing")
+
+
+def test_the_layout_of_our_diffusion_models_pictures_of_several_objects_is_listed_before_their_checks(tiny_judge):
+    prompt = "a blue heart above a red star"
+    shown = tab.show_checks(generated(prompt)).split("\n\n")
+    assert shown[0] == tab.layout_note(prompt) and shown[1] == tab.CHECKS_HEADING
+    assert all(f"“{region.prompt}”" in shown[0] for region in planner.plan(prompt)) and len(planner.plan(prompt)) == 2
+    assert tab.layout_note("a blue heart at the top") == ""
+    assert tab.show_checks(generated(prompt, backend="gan")).split("\n\n")[0] == tab.CHECKS_HEADING
 
 
 def test_a_random_picture_has_nothing_to_check():

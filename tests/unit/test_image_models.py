@@ -12,7 +12,7 @@ import torch
 from conftest import require
 
 from playground import config, registry
-from playground.image import USED_SETTINGS, ImageSettings, diffusion
+from playground.image import USED_SETTINGS, ImageSettings, diffusion, planner
 from playground.image.gan import Discriminator, GANConfig, Generator, generate, load_generator, save_generator
 from playground.image.diffusion import autoencoder_config, unet_config
 from playground.training.diffusion import export
@@ -156,6 +156,42 @@ def test_the_world_unet_reads_the_prompts_sentence_embedding(ours):
         hook.remove()
     expected = encode(["", "a blue cat"]).sentence
     assert len(seen) == 1 and torch.allclose(seen[0].float(), expected, atol=1e-2)
+
+
+def test_a_prompt_of_one_object_is_drawn_alike_with_or_without_the_layout(ours):
+    planned, _ = run(ours, seeds=[3], prompt="a red apple on the left")
+    alone, _ = diffusion.run_pipeline(ours, ["a red apple on the left"], "", [3], 4, 3.0, "dpm++", plan_layout=False)
+    assert np.array_equal(pixels(planned), pixels(alone))
+
+
+def test_a_prompt_of_several_objects_is_predicted_region_by_region_with_each_regions_own_words(ours):
+    from playground.image.text_encoder import encode
+
+    prompt = "a blue cat above a red key"
+    seen = []
+    hook = ours.pipeline.unet.class_embedding.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    try:
+        run(ours, seeds=[0], steps=1, guidance=3.0, prompt=prompt)
+    finally:
+        hook.remove()
+    expected = encode(["", *(region.prompt for region in planner.plan(prompt))]).sentence
+    assert len(seen) == 1 and torch.allclose(seen[0].float(), expected, atol=1e-2)
+
+
+def test_each_regions_words_act_only_inside_its_region(ours, monkeypatch):
+    def predicted(bottom_words: str) -> torch.Tensor:
+        regions = [planner.Region("a red key at the top", "top"), planner.Region(bottom_words, "bottom")]
+        monkeypatch.setattr(planner, "plan", lambda prompt: regions)
+        held = []
+        ours.pipeline(prompt="a red key above a cat", num_inference_steps=1, generator=torch.Generator().manual_seed(0),
+                      callback_on_step_end=lambda pipe, i, t, tensors: held.append(tensors["predicted_original"]),
+                      callback_on_step_end_tensor_inputs=["predicted_original"], output_type="pt")
+        return held[0]
+
+    cat, car = predicted("a cat at the bottom"), predicted("a blue car at the bottom")
+    half = cat.shape[-2] // 2  # the top region is the upper half of the latents
+    assert torch.equal(cat[..., :half, :], car[..., :half, :])
+    assert not torch.allclose(cat[..., half:, :], car[..., half:, :])
 
 
 # A real diffusers Stable Diffusion pipeline, tiny, saved and loaded by path (the generic branch)
